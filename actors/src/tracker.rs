@@ -1,0 +1,599 @@
+//! The ProgressTracker actor: the registry of operations and the broadcaster of their events.
+//!
+//! One per backend. It owns every operation's record, turns each change into an
+//! [`OperationEvent`] with a global sequence number, retains recent events for `since` replay,
+//! and delivers them to subscribers through [`crate::subscribers::Subscribers`], which coalesces
+//! per subscriber so that a slow one never holds up an operation or another subscriber.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use actix::prelude::*;
+use chrono::Utc;
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+use crate::job::StopOperation;
+use crate::operation::{OperationId, OperationRecord, OperationStatus, OperationType, Progress};
+use crate::subscribers::{SubscriberId, Subscribers};
+
+/// Events retained per running operation for `since` replay.
+const EVENTS_PER_ACTIVE_OPERATION: usize = 256;
+/// Events kept per operation once it has finished.
+const EVENTS_PER_FINISHED_OPERATION: usize = 8;
+/// Events retained for the all-operations stream.
+const GLOBAL_EVENTS: usize = 4096;
+
+/// What an event says happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    Snapshot,
+    Progress,
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Snapshot => "snapshot",
+            Self::Progress => "progress",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// True for the events that end an operation's stream.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Completed | Self::Failed | Self::Cancelled)
+    }
+
+    fn for_status(status: OperationStatus) -> Self {
+        match status {
+            OperationStatus::Completed => Self::Completed,
+            OperationStatus::Failed => Self::Failed,
+            OperationStatus::Cancelled => Self::Cancelled,
+            OperationStatus::Pending | OperationStatus::Running => Self::Progress,
+        }
+    }
+}
+
+/// One change of one operation, serialised once for every subscriber:
+/// `{"type": ..., "seq": n, "operation": {...}}` (the record without `metrics`).
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct OperationEvent {
+    pub kind: EventKind,
+    pub seq: u64,
+    pub operation_id: OperationId,
+    /// The operation's status in this event.
+    pub status: OperationStatus,
+    /// The event's JSON text, shared by all subscribers.
+    pub json: Arc<str>,
+}
+
+impl OperationEvent {
+    fn new(kind: EventKind, seq: u64, record: &OperationRecord) -> Self {
+        let mut operation = serde_json::to_value(record).unwrap_or(Value::Null);
+        if let Value::Object(map) = &mut operation {
+            map.remove("metrics");
+        }
+        let json = serde_json::json!({"type": kind.as_str(), "seq": seq, "operation": operation});
+        Self {
+            kind,
+            seq,
+            operation_id: record.operation_id.clone(),
+            status: record.status,
+            json: json.to_string().into(),
+        }
+    }
+}
+
+/// How an operation ended.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Completed { result_summary: Value },
+    Failed { error: String },
+    Cancelled { reason: String },
+}
+
+/// Filters and pagination for [`ListOperations`].
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub status: Option<OperationStatus>,
+    pub operation_type: Option<OperationType>,
+    pub active_only: bool,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+/// A page of operations, newest first.
+#[derive(Debug, Clone)]
+pub struct OperationList {
+    pub operations: Vec<OperationRecord>,
+    /// Operations matching the filter, all pages.
+    pub total_count: usize,
+    /// Operations pending or running, whatever the filter.
+    pub active_count: usize,
+}
+
+/// Why a cancel was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CancelError {
+    /// No operation has this id (or it is no longer retained).
+    #[error("Operation not found: {0}")]
+    NotFound(OperationId),
+    /// The operation had already ended.
+    #[error("Operation {0} cannot be cancelled (status: {1})")]
+    AlreadyFinished(OperationId, OperationStatus),
+    /// The tracker went away before the operation stopped.
+    #[error("operation tracker unavailable")]
+    TrackerGone,
+}
+
+/// Why a subscription was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SubscribeError {
+    #[error("Operation not found: {0}")]
+    NotFound(OperationId),
+}
+
+/// Adds a new `pending` operation; `stop` is how a cancel reaches the actor running it.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct RegisterOperation {
+    pub record: OperationRecord,
+    pub stop: Recipient<StopOperation>,
+}
+
+/// The operation's actor has started its work.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct MarkRunning(pub OperationId);
+
+/// The latest progress of an operation; replaces the previous one.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct UpdateProgress {
+    pub id: OperationId,
+    pub progress: Progress,
+}
+
+/// Domain metrics (e.g. per-epoch history) replacing the previous ones.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SetMetrics {
+    pub id: OperationId,
+    pub metrics: Value,
+}
+
+/// A warning to show with the operation.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct AddWarning {
+    pub id: OperationId,
+    pub warning: String,
+}
+
+/// The operation has ended; the first outcome recorded wins.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct FinishOperation {
+    pub id: OperationId,
+    pub outcome: Outcome,
+}
+
+/// The record of one operation.
+#[derive(Message)]
+#[rtype(result = "Option<OperationRecord>")]
+pub struct GetOperation(pub OperationId);
+
+/// A filtered page of operations.
+#[derive(Message)]
+#[rtype(result = "OperationList")]
+pub struct ListOperations(pub ListFilter);
+
+/// Stops a running operation and answers once its actor has stopped and `cancelled` is recorded.
+#[derive(Message)]
+#[rtype(result = "Result<OperationRecord, CancelError>")]
+pub struct CancelOperation {
+    pub id: OperationId,
+    pub reason: String,
+}
+
+/// Cancels every active operation (server shutdown) and answers with how many were stopped,
+/// once all of them are recorded.
+#[derive(Message)]
+#[rtype(result = "usize")]
+pub struct CancelAll {
+    pub reason: String,
+}
+
+/// Subscribes to one operation (`operation: Some`) or to all. Without `since`, a snapshot
+/// comes first (of the one operation, or of each active one); with it, retained events after
+/// `since` are replayed, preceded by a snapshot when some were no longer retained.
+#[derive(Message)]
+#[rtype(result = "Result<SubscriberId, SubscribeError>")]
+pub struct Subscribe {
+    pub recipient: Recipient<OperationEvent>,
+    pub operation: Option<OperationId>,
+    pub since: Option<u64>,
+}
+
+/// Ends a subscription.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Unsubscribe(pub SubscriberId);
+
+/// A bounded log of events: what was dropped is remembered by its last seq.
+#[derive(Default)]
+struct EventLog {
+    events: VecDeque<OperationEvent>,
+    /// Seq of the newest event no longer retained (0: none dropped).
+    last_dropped_seq: u64,
+}
+
+impl EventLog {
+    fn push(&mut self, event: OperationEvent, cap: usize) {
+        self.events.push_back(event);
+        self.trim(cap);
+    }
+
+    fn trim(&mut self, cap: usize) {
+        while self.events.len() > cap {
+            if let Some(old) = self.events.pop_front() {
+                self.last_dropped_seq = old.seq;
+            }
+        }
+    }
+
+    /// Events after `since`, or `None` when some of them were dropped.
+    fn after(&self, since: u64) -> Option<Vec<OperationEvent>> {
+        if self.last_dropped_seq > since {
+            return None;
+        }
+        Some(
+            self.events
+                .iter()
+                .filter(|e| e.seq > since)
+                .cloned()
+                .collect(),
+        )
+    }
+}
+
+/// One operation as the tracker holds it.
+struct Entry {
+    record: OperationRecord,
+    /// The running actor; `None` once it has ended.
+    stop: Option<Recipient<StopOperation>>,
+    events: EventLog,
+    /// Cancel requests waiting for the operation to end.
+    waiters: Vec<oneshot::Sender<OperationRecord>>,
+}
+
+/// The registry of operations (see the module docs).
+pub struct ProgressTracker {
+    /// Operations by id.
+    entries: HashMap<OperationId, Entry>,
+    /// Ids in creation order, oldest first: listing walks it backwards.
+    order: VecDeque<OperationId>,
+    /// Finished operations kept before the oldest are dropped, so memory stays bounded.
+    retention: usize,
+    /// Last sequence number handed out.
+    seq: u64,
+    /// Recent events of all operations.
+    global: EventLog,
+    subscribers: Subscribers,
+}
+
+impl ProgressTracker {
+    /// A tracker that keeps at most `retention` finished operations.
+    pub fn new(retention: usize) -> Self {
+        Self {
+            entries: HashMap::new(),
+            order: VecDeque::new(),
+            retention: retention.max(1),
+            seq: 0,
+            global: EventLog::default(),
+            subscribers: Subscribers::default(),
+        }
+    }
+
+    /// Records a change of `id` as an event and hands it to the subscribers.
+    fn emit(&mut self, id: &OperationId, ctx: &mut Context<Self>) {
+        let Some(entry) = self.entries.get_mut(id) else {
+            return;
+        };
+        self.seq += 1;
+        let kind = EventKind::for_status(entry.record.status);
+        let event = OperationEvent::new(kind, self.seq, &entry.record);
+        let cap = if kind.is_terminal() {
+            EVENTS_PER_FINISHED_OPERATION
+        } else {
+            EVENTS_PER_ACTIVE_OPERATION
+        };
+        entry.events.push(event.clone(), cap);
+        self.global.push(event.clone(), GLOBAL_EVENTS);
+        self.subscribers.publish(event, ctx);
+    }
+
+    fn snapshot(&self, entry: &Entry) -> OperationEvent {
+        OperationEvent::new(EventKind::Snapshot, self.seq, &entry.record)
+    }
+
+    /// Drops the oldest finished operations beyond the retention limit.
+    fn enforce_retention(&mut self) {
+        let finished = self
+            .entries
+            .values()
+            .filter(|e| e.record.status.is_terminal())
+            .count();
+        let mut excess = finished.saturating_sub(self.retention);
+        let mut i = 0;
+        while excess > 0 && i < self.order.len() {
+            let terminal = self
+                .entries
+                .get(&self.order[i])
+                .is_none_or(|e| e.record.status.is_terminal());
+            if terminal {
+                if let Some(id) = self.order.remove(i) {
+                    self.entries.remove(&id);
+                }
+                excess -= 1;
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    fn finish(&mut self, id: &OperationId, outcome: Outcome, ctx: &mut Context<Self>) {
+        let Some(entry) = self.entries.get_mut(id) else {
+            return;
+        };
+        if entry.record.status.is_terminal() {
+            return;
+        }
+        let now = Utc::now();
+        let record = &mut entry.record;
+        record.completed_at = Some(now);
+        record.started_at.get_or_insert(now);
+        match outcome {
+            Outcome::Completed { result_summary } => {
+                record.status = OperationStatus::Completed;
+                record.progress.percentage = 100.0;
+                record.progress.steps_completed = record.progress.steps_total;
+                record.result_summary = Some(result_summary);
+            }
+            Outcome::Failed { error } => {
+                record.status = OperationStatus::Failed;
+                record.errors.push(error.clone());
+                record.error_message = Some(error);
+            }
+            Outcome::Cancelled { reason } => {
+                record.status = OperationStatus::Cancelled;
+                record.error_message = Some(format!("Operation cancelled: {reason}"));
+                record.cancellation_reason = Some(reason);
+            }
+        }
+        entry.stop = None;
+        entry.events.trim(EVENTS_PER_FINISHED_OPERATION);
+        for waiter in entry.waiters.drain(..) {
+            let _ = waiter.send(entry.record.clone());
+        }
+        tracing::info!(operation_id = %id, status = %entry.record.status, "operation finished");
+        self.emit(id, ctx);
+        self.enforce_retention();
+    }
+}
+
+impl Actor for ProgressTracker {
+    type Context = Context<Self>;
+}
+
+impl Handler<RegisterOperation> for ProgressTracker {
+    type Result = ();
+    fn handle(&mut self, msg: RegisterOperation, ctx: &mut Context<Self>) {
+        let id = msg.record.operation_id.clone();
+        self.order.push_back(id.clone());
+        self.entries.insert(
+            id.clone(),
+            Entry {
+                record: msg.record,
+                stop: Some(msg.stop),
+                events: EventLog::default(),
+                waiters: Vec::new(),
+            },
+        );
+        self.emit(&id, ctx);
+    }
+}
+
+impl Handler<MarkRunning> for ProgressTracker {
+    type Result = ();
+    fn handle(&mut self, msg: MarkRunning, ctx: &mut Context<Self>) {
+        if let Some(entry) = self.entries.get_mut(&msg.0) {
+            if entry.record.status == OperationStatus::Pending {
+                entry.record.status = OperationStatus::Running;
+                entry.record.started_at = Some(Utc::now());
+                self.emit(&msg.0, ctx);
+            }
+        }
+    }
+}
+
+impl Handler<UpdateProgress> for ProgressTracker {
+    type Result = ();
+    fn handle(&mut self, msg: UpdateProgress, ctx: &mut Context<Self>) {
+        if let Some(entry) = self.entries.get_mut(&msg.id) {
+            if !entry.record.status.is_terminal() {
+                entry.record.progress = msg.progress;
+                self.emit(&msg.id, ctx);
+            }
+        }
+    }
+}
+
+impl Handler<SetMetrics> for ProgressTracker {
+    type Result = ();
+    fn handle(&mut self, msg: SetMetrics, _ctx: &mut Context<Self>) {
+        // Metrics are not part of stream events; no event for them.
+        if let Some(entry) = self.entries.get_mut(&msg.id) {
+            entry.record.metrics = Some(msg.metrics);
+        }
+    }
+}
+
+impl Handler<AddWarning> for ProgressTracker {
+    type Result = ();
+    fn handle(&mut self, msg: AddWarning, _ctx: &mut Context<Self>) {
+        if let Some(entry) = self.entries.get_mut(&msg.id) {
+            entry.record.warnings.push(msg.warning);
+        }
+    }
+}
+
+impl Handler<FinishOperation> for ProgressTracker {
+    type Result = ();
+    fn handle(&mut self, msg: FinishOperation, ctx: &mut Context<Self>) {
+        self.finish(&msg.id, msg.outcome, ctx);
+    }
+}
+
+impl Handler<GetOperation> for ProgressTracker {
+    type Result = Option<OperationRecord>;
+    fn handle(&mut self, msg: GetOperation, _ctx: &mut Context<Self>) -> Self::Result {
+        self.entries.get(&msg.0).map(|e| e.record.clone())
+    }
+}
+
+impl Handler<ListOperations> for ProgressTracker {
+    type Result = MessageResult<ListOperations>;
+    fn handle(&mut self, msg: ListOperations, _ctx: &mut Context<Self>) -> Self::Result {
+        let f = msg.0;
+        let mut total_count = 0;
+        let mut active_count = 0;
+        let mut operations = Vec::new();
+        for id in self.order.iter().rev() {
+            let Some(entry) = self.entries.get(id) else {
+                continue;
+            };
+            let r = &entry.record;
+            let active = !r.status.is_terminal();
+            active_count += usize::from(active);
+            let matches = f.status.is_none_or(|s| s == r.status)
+                && f.operation_type.as_ref().is_none_or(|t| *t == r.operation_type)
+                && (!f.active_only || active);
+            if matches {
+                if total_count >= f.offset && operations.len() < f.limit {
+                    operations.push(r.clone());
+                }
+                total_count += 1;
+            }
+        }
+        MessageResult(OperationList {
+            operations,
+            total_count,
+            active_count,
+        })
+    }
+}
+
+impl Handler<CancelOperation> for ProgressTracker {
+    type Result = ResponseFuture<Result<OperationRecord, CancelError>>;
+    fn handle(&mut self, msg: CancelOperation, ctx: &mut Context<Self>) -> Self::Result {
+        let id = msg.id;
+        let Some(entry) = self.entries.get_mut(&id) else {
+            return Box::pin(async move { Err(CancelError::NotFound(id)) });
+        };
+        if entry.record.status.is_terminal() {
+            let status = entry.record.status;
+            return Box::pin(async move { Err(CancelError::AlreadyFinished(id, status)) });
+        }
+        let (tx, rx) = oneshot::channel();
+        entry.waiters.push(tx);
+        let delivered = entry.stop.as_ref().map(|stop| {
+            stop.try_send(StopOperation {
+                reason: msg.reason.clone(),
+            })
+        });
+        if !matches!(delivered, Some(Ok(()))) {
+            // The actor is gone (or its mailbox is full): record the cancel ourselves.
+            self.finish(&id, Outcome::Cancelled { reason: msg.reason }, ctx);
+        }
+        Box::pin(async move { rx.await.map_err(|_| CancelError::TrackerGone) })
+    }
+}
+
+impl Handler<CancelAll> for ProgressTracker {
+    type Result = ResponseFuture<usize>;
+    fn handle(&mut self, msg: CancelAll, ctx: &mut Context<Self>) -> Self::Result {
+        let active: Vec<OperationId> = self
+            .entries
+            .iter()
+            .filter(|(_, e)| !e.record.status.is_terminal())
+            .map(|(id, _)| id.clone())
+            .collect();
+        let me = ctx.address();
+        Box::pin(async move {
+            let cancels = active.into_iter().map(|id| {
+                me.send(CancelOperation {
+                    id,
+                    reason: msg.reason.clone(),
+                })
+            });
+            futures_util::future::join_all(cancels)
+                .await
+                .into_iter()
+                .filter(|r| matches!(r, Ok(Ok(_))))
+                .count()
+        })
+    }
+}
+
+impl Handler<Subscribe> for ProgressTracker {
+    type Result = Result<SubscriberId, SubscribeError>;
+    fn handle(&mut self, msg: Subscribe, ctx: &mut Context<Self>) -> Self::Result {
+        let initial: Vec<OperationEvent> = match &msg.operation {
+            Some(id) => {
+                let entry = self
+                    .entries
+                    .get(id)
+                    .ok_or_else(|| SubscribeError::NotFound(id.clone()))?;
+                match msg.since.and_then(|since| entry.events.after(since)) {
+                    Some(replay) => replay,
+                    None => vec![self.snapshot(entry)],
+                }
+            }
+            None => match msg.since.and_then(|since| self.global.after(since)) {
+                Some(replay) => replay,
+                None => self
+                    .order
+                    .iter()
+                    .filter_map(|id| self.entries.get(id))
+                    .filter(|e| !e.record.status.is_terminal())
+                    .map(|e| self.snapshot(e))
+                    .collect(),
+            },
+        };
+        Ok(self
+            .subscribers
+            .add(msg.recipient, msg.operation, initial, ctx))
+    }
+}
+
+impl Handler<Unsubscribe> for ProgressTracker {
+    type Result = ();
+    fn handle(&mut self, msg: Unsubscribe, _ctx: &mut Context<Self>) {
+        self.subscribers.remove(msg.0);
+    }
+}
+
+/// Lets the subscriber set drive its deliveries from the tracker's context.
+impl crate::subscribers::HasSubscribers for ProgressTracker {
+    fn subscribers(&mut self) -> &mut Subscribers {
+        &mut self.subscribers
+    }
+}

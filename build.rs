@@ -1,0 +1,16 @@
+//! Link libtorch so that the `ktrdr` binary and its tests run without `LD_LIBRARY_PATH`.
+//!
+//! tch's own link arguments do not reach this crate: the binary gets no rpath (it then fails
+//! with "libtorch_cpu.so not found") and the linker drops `libtorch_cuda` as unused (no GPU even
+//! where there is one). torch-sys exports its library folder as `DEP_TCH_LIBTORCH_LIB`; from it
+//! we add the rpath and link `libtorch` with `--no-as-needed`.
+
+fn main() {
+    println!("cargo:rerun-if-env-changed=DEP_TCH_LIBTORCH_LIB");
+    if let Ok(lib) = std::env::var("DEP_TCH_LIBTORCH_LIB") {
+        println!("cargo:rustc-link-arg=-Wl,-rpath={lib}");
+        println!("cargo:rustc-link-arg=-Wl,--no-as-needed");
+        println!("cargo:rustc-link-search=native={lib}");
+        println!("cargo:rustc-link-arg=-ltorch");
+    }
+}
