@@ -197,16 +197,21 @@ impl Actor for OperationActor {
         };
         let span = tracing::info_span!("operation", operation_id = %id);
         let fut = tracing::Instrument::instrument(job.run(self.context.clone()), span);
-        ctx.spawn(actix::fut::wrap_future(fut).map(|result, act: &mut Self, ctx| {
-            act.outcome = Some(match result {
-                Ok(result_summary) => Outcome::Completed { result_summary },
-                Err(JobError::Failed(error)) => Outcome::Failed { error },
-                Err(JobError::Cancelled) => Outcome::Cancelled {
-                    reason: act.stop_reason.clone().unwrap_or_else(|| "cancelled".into()),
-                },
-            });
-            ctx.stop();
-        }));
+        ctx.spawn(
+            actix::fut::wrap_future(fut).map(|result, act: &mut Self, ctx| {
+                act.outcome = Some(match result {
+                    Ok(result_summary) => Outcome::Completed { result_summary },
+                    Err(JobError::Failed(error)) => Outcome::Failed { error },
+                    Err(JobError::Cancelled) => Outcome::Cancelled {
+                        reason: act
+                            .stop_reason
+                            .clone()
+                            .unwrap_or_else(|| "cancelled".into()),
+                    },
+                });
+                ctx.stop();
+            }),
+        );
     }
 
     fn stopping(&mut self, _ctx: &mut Context<Self>) -> Running {

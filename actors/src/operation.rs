@@ -12,13 +12,17 @@ use serde_json::{Map, Value};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {
     /// An operation id that is not `op_{type}_{YYYYmmdd_HHMMSS}_{8 hex}`.
-    #[error("invalid operation id {0:?}: expected op_{{type}}_{{YYYYmmdd_HHMMSS}}_{{8 hex digits}}")]
+    #[error(
+        "invalid operation id {0:?}: expected op_{{type}}_{{YYYYmmdd_HHMMSS}}_{{8 hex digits}}"
+    )]
     OperationId(String),
     /// An operation type that is not a lower-case identifier.
     #[error("invalid operation type {0:?}: expected lower-case letters, digits and '_', starting with a letter")]
     OperationType(String),
     /// A status outside the five known ones.
-    #[error("invalid status {0:?}: expected one of pending, running, completed, failed, cancelled")]
+    #[error(
+        "invalid status {0:?}: expected one of pending, running, completed, failed, cancelled"
+    )]
     Status(String),
 }
 

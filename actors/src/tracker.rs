@@ -161,7 +161,7 @@ pub struct UpdateProgress {
     pub progress: Progress,
 }
 
-/// Domain metrics (e.g. per-epoch history) replacing the previous ones.
+/// Domain metrics (a learning curve, say) replacing the previous ones.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct SetMetrics {
@@ -484,7 +484,9 @@ impl Handler<ListOperations> for ProgressTracker {
             let active = !r.status.is_terminal();
             active_count += usize::from(active);
             let matches = f.status.is_none_or(|s| s == r.status)
-                && f.operation_type.as_ref().is_none_or(|t| *t == r.operation_type)
+                && f.operation_type
+                    .as_ref()
+                    .is_none_or(|t| *t == r.operation_type)
                 && (!f.active_only || active);
             if matches {
                 if total_count >= f.offset && operations.len() < f.limit {

@@ -9,8 +9,8 @@ use ktrdr_actors::tracker::{
     CancelAll, CancelError, CancelOperation, GetOperation, ListFilter, ListOperations, Subscribe,
 };
 use ktrdr_actors::{
-    start_operation, EventKind, JobContext, JobError, OperationEvent, OperationId,
-    OperationSpec, OperationStatus, OperationType, Progress, ProgressTracker,
+    start_operation, EventKind, JobContext, JobError, OperationEvent, OperationId, OperationSpec,
+    OperationStatus, OperationType, Progress, ProgressTracker,
 };
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, Semaphore};
@@ -39,7 +39,12 @@ impl Handler<OperationEvent> for Collector {
     }
 }
 
-fn collector(gate: Option<Arc<Semaphore>>) -> (Recipient<OperationEvent>, mpsc::UnboundedReceiver<OperationEvent>) {
+fn collector(
+    gate: Option<Arc<Semaphore>>,
+) -> (
+    Recipient<OperationEvent>,
+    mpsc::UnboundedReceiver<OperationEvent>,
+) {
     let (tx, rx) = mpsc::unbounded_channel();
     (Collector { tx, gate }.start().recipient(), rx)
 }
@@ -58,7 +63,11 @@ fn status_of(ev: &OperationEvent) -> Value {
 }
 
 /// A job that reports `steps` progress updates, each after its gate lets it through.
-fn stepping_job(steps: u64, gate: Arc<Semaphore>) -> impl FnOnce(JobContext) -> futures_util::future::LocalBoxFuture<'static, Result<Value, JobError>> {
+fn stepping_job(
+    steps: u64,
+    gate: Arc<Semaphore>,
+) -> impl FnOnce(JobContext) -> futures_util::future::LocalBoxFuture<'static, Result<Value, JobError>>
+{
     move |ctx: JobContext| {
         Box::pin(async move {
             for i in 1..=steps {
@@ -72,7 +81,9 @@ fn stepping_job(steps: u64, gate: Arc<Semaphore>) -> impl FnOnce(JobContext) -> 
     }
 }
 
-async fn recv_until_terminal(rx: &mut mpsc::UnboundedReceiver<OperationEvent>) -> Vec<OperationEvent> {
+async fn recv_until_terminal(
+    rx: &mut mpsc::UnboundedReceiver<OperationEvent>,
+) -> Vec<OperationEvent> {
     let mut out = Vec::new();
     while let Some(ev) = rx.recv().await {
         let done = ev.status.is_terminal();
@@ -92,7 +103,11 @@ async fn subscriber_sees_snapshot_progress_completed_in_order() {
     let id = start_operation(&tracker, spec("dummy"), stepping_job(5, gate.clone()));
     let (rcpt, mut rx) = collector(None);
     tracker
-        .send(Subscribe { recipient: rcpt, operation: Some(id.clone()), since: None })
+        .send(Subscribe {
+            recipient: rcpt,
+            operation: Some(id.clone()),
+            since: None,
+        })
         .await
         .unwrap()
         .unwrap();
@@ -104,7 +119,11 @@ async fn subscriber_sees_snapshot_progress_completed_in_order() {
     assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
     let percents: Vec<f64> = events[1..events.len() - 1]
         .iter()
-        .map(|e| serde_json::from_str::<Value>(&e.json).unwrap()["operation"]["progress"]["percentage"].as_f64().unwrap())
+        .map(|e| {
+            serde_json::from_str::<Value>(&e.json).unwrap()["operation"]["progress"]["percentage"]
+                .as_f64()
+                .unwrap()
+        })
         .collect();
     assert!(percents.windows(2).all(|w| w[0] <= w[1]), "{percents:?}");
     assert_eq!(*percents.last().unwrap(), 100.0);
@@ -121,13 +140,20 @@ async fn cancel_stops_actor_and_records_cancelled() {
     let id = start_operation(&tracker, spec("dummy"), stepping_job(1000, gate.clone()));
     let (rcpt, mut rx) = collector(None);
     tracker
-        .send(Subscribe { recipient: rcpt, operation: Some(id.clone()), since: None })
+        .send(Subscribe {
+            recipient: rcpt,
+            operation: Some(id.clone()),
+            since: None,
+        })
         .await
         .unwrap()
         .unwrap();
     gate.add_permits(3);
     let rec = tracker
-        .send(CancelOperation { id: id.clone(), reason: "user request".into() })
+        .send(CancelOperation {
+            id: id.clone(),
+            reason: "user request".into(),
+        })
         .await
         .unwrap()
         .unwrap();
@@ -139,12 +165,24 @@ async fn cancel_stops_actor_and_records_cancelled() {
     assert_eq!(events.last().unwrap().kind, EventKind::Cancelled);
     assert!(rx.recv().await.is_none(), "events after the final one");
     let again = tracker
-        .send(CancelOperation { id: id.clone(), reason: "again".into() })
+        .send(CancelOperation {
+            id: id.clone(),
+            reason: "again".into(),
+        })
         .await
         .unwrap();
-    assert_eq!(again, Err(CancelError::AlreadyFinished(id, OperationStatus::Cancelled)));
+    assert_eq!(
+        again,
+        Err(CancelError::AlreadyFinished(id, OperationStatus::Cancelled))
+    );
     let unknown: OperationId = "op_dummy_20260101_000000_00000000".parse().unwrap();
-    let res = tracker.send(CancelOperation { id: unknown.clone(), reason: "x".into() }).await.unwrap();
+    let res = tracker
+        .send(CancelOperation {
+            id: unknown.clone(),
+            reason: "x".into(),
+        })
+        .await
+        .unwrap();
     assert_eq!(res, Err(CancelError::NotFound(unknown)));
 }
 
@@ -155,28 +193,38 @@ async fn cancel_waits_for_blocking_work() {
     let exited = Arc::new(AtomicBool::new(false));
     let started = Arc::new(Semaphore::new(0));
     let (exited2, started2) = (exited.clone(), started.clone());
-    let id = start_operation(&tracker, spec("blocking"), move |ctx: JobContext| async move {
-        let token = ctx.token.clone();
-        ctx.spawn_blocking(move || {
-            started2.add_permits(1);
-            while !token.is_cancelled() {
-                std::thread::sleep(Duration::from_millis(2));
-            }
-            // Still busy a while after the token trips, as a real batch would be.
-            std::thread::sleep(Duration::from_millis(50));
-            exited2.store(true, Ordering::SeqCst);
-        })
-        .await?;
-        Err(JobError::Cancelled)
-    });
+    let id = start_operation(
+        &tracker,
+        spec("blocking"),
+        move |ctx: JobContext| async move {
+            let token = ctx.token.clone();
+            ctx.spawn_blocking(move || {
+                started2.add_permits(1);
+                while !token.is_cancelled() {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                // Still busy a while after the token trips, as a real batch would be.
+                std::thread::sleep(Duration::from_millis(50));
+                exited2.store(true, Ordering::SeqCst);
+            })
+            .await?;
+            Err(JobError::Cancelled)
+        },
+    );
     started.acquire().await.unwrap().forget();
     let rec = tracker
-        .send(CancelOperation { id, reason: "user".into() })
+        .send(CancelOperation {
+            id,
+            reason: "user".into(),
+        })
         .await
         .unwrap()
         .unwrap();
     assert_eq!(rec.status, OperationStatus::Cancelled);
-    assert!(exited.load(Ordering::SeqCst), "cancel answered before the blocking work returned");
+    assert!(
+        exited.load(Ordering::SeqCst),
+        "cancel answered before the blocking work returned"
+    );
 }
 
 /// A stalled subscriber neither delays the operation nor another subscriber, gets coalesced
@@ -191,7 +239,11 @@ async fn stalled_subscriber_is_coalesced_and_gets_final_event() {
     let (fast, mut fast_rx) = collector(None);
     for r in [slow, fast] {
         tracker
-            .send(Subscribe { recipient: r, operation: Some(id.clone()), since: None })
+            .send(Subscribe {
+                recipient: r,
+                operation: Some(id.clone()),
+                since: None,
+            })
             .await
             .unwrap()
             .unwrap();
@@ -210,7 +262,11 @@ async fn stalled_subscriber_is_coalesced_and_gets_final_event() {
     // and the final event.
     stall.add_permits(1000);
     let slow_events = recv_until_terminal(&mut slow_rx).await;
-    assert!(slow_events.len() <= 3, "not coalesced: {} events", slow_events.len());
+    assert!(
+        slow_events.len() <= 3,
+        "not coalesced: {} events",
+        slow_events.len()
+    );
     assert_eq!(slow_events.last().unwrap().kind, EventKind::Completed);
     assert_eq!(status_of(slow_events.last().unwrap()), "completed");
 }
@@ -220,7 +276,10 @@ fn percentage(ev: &OperationEvent) -> f64 {
     v["operation"]["progress"]["percentage"].as_f64().unwrap()
 }
 
-async fn recv_until_percentage(rx: &mut mpsc::UnboundedReceiver<OperationEvent>, pct: f64) -> OperationEvent {
+async fn recv_until_percentage(
+    rx: &mut mpsc::UnboundedReceiver<OperationEvent>,
+    pct: f64,
+) -> OperationEvent {
     loop {
         let ev = rx.recv().await.unwrap();
         if ev.kind == EventKind::Progress && percentage(&ev) >= pct {
@@ -236,14 +295,30 @@ async fn since_replays_missed_events() {
     let gate = Arc::new(Semaphore::new(0));
     let id = start_operation(&tracker, spec("dummy"), stepping_job(10, gate.clone()));
     let (rcpt, mut rx) = collector(None);
-    tracker.send(Subscribe { recipient: rcpt, operation: Some(id.clone()), since: None }).await.unwrap().unwrap();
+    tracker
+        .send(Subscribe {
+            recipient: rcpt,
+            operation: Some(id.clone()),
+            since: None,
+        })
+        .await
+        .unwrap()
+        .unwrap();
     gate.add_permits(2);
     let cut = recv_until_percentage(&mut rx, 20.0).await.seq;
     // The first subscriber "disconnects" here; the operation goes on to 60%.
     gate.add_permits(4);
     recv_until_percentage(&mut rx, 60.0).await;
     let (rcpt, mut rx2) = collector(None);
-    tracker.send(Subscribe { recipient: rcpt, operation: Some(id), since: Some(cut) }).await.unwrap().unwrap();
+    tracker
+        .send(Subscribe {
+            recipient: rcpt,
+            operation: Some(id),
+            since: Some(cut),
+        })
+        .await
+        .unwrap()
+        .unwrap();
     let mut replayed = Vec::new();
     for _ in 0..4 {
         let ev = rx2.recv().await.unwrap();
@@ -264,7 +339,15 @@ async fn timeout_cancels_operation() {
     s.timeout = Some(Duration::from_millis(50));
     let id = start_operation(&tracker, s, stepping_job(1, Arc::new(Semaphore::new(0))));
     let (rcpt, mut rx) = collector(None);
-    tracker.send(Subscribe { recipient: rcpt, operation: Some(id.clone()), since: None }).await.unwrap().unwrap();
+    tracker
+        .send(Subscribe {
+            recipient: rcpt,
+            operation: Some(id.clone()),
+            since: None,
+        })
+        .await
+        .unwrap()
+        .unwrap();
     let events = recv_until_terminal(&mut rx).await;
     assert_eq!(events.last().unwrap().kind, EventKind::Cancelled);
     let rec = tracker.send(GetOperation(id)).await.unwrap().unwrap();
@@ -280,24 +363,75 @@ async fn list_filters_paginates_and_retains() {
         let gate = Arc::new(Semaphore::new(1));
         let id = start_operation(&tracker, spec("quick"), stepping_job(1, gate));
         let (rcpt, mut rx) = collector(None);
-        tracker.send(Subscribe { recipient: rcpt, operation: Some(id.clone()), since: None }).await.unwrap().unwrap();
+        tracker
+            .send(Subscribe {
+                recipient: rcpt,
+                operation: Some(id.clone()),
+                since: None,
+            })
+            .await
+            .unwrap()
+            .unwrap();
         recv_until_terminal(&mut rx).await;
         ids.push(id);
     }
-    let running = start_operation(&tracker, spec("slow"), stepping_job(1, Arc::new(Semaphore::new(0))));
+    let running = start_operation(
+        &tracker,
+        spec("slow"),
+        stepping_job(1, Arc::new(Semaphore::new(0))),
+    );
     let list = |f: ListFilter| tracker.send(ListOperations(f));
-    let all = list(ListFilter { limit: 100, ..Default::default() }).await.unwrap();
+    let all = list(ListFilter {
+        limit: 100,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
     let got: Vec<&OperationId> = all.operations.iter().map(|r| &r.operation_id).collect();
-    assert_eq!(got, vec![&running, &ids[4], &ids[3], &ids[2]], "newest first, 3 finished kept");
+    assert_eq!(
+        got,
+        vec![&running, &ids[4], &ids[3], &ids[2]],
+        "newest first, 3 finished kept"
+    );
     assert_eq!((all.total_count, all.active_count), (4, 1));
-    let page = list(ListFilter { limit: 2, offset: 1, ..Default::default() }).await.unwrap();
-    assert_eq!(page.operations.iter().map(|r| &r.operation_id).collect::<Vec<_>>(), vec![&ids[4], &ids[3]]);
+    let page = list(ListFilter {
+        limit: 2,
+        offset: 1,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        page.operations
+            .iter()
+            .map(|r| &r.operation_id)
+            .collect::<Vec<_>>(),
+        vec![&ids[4], &ids[3]]
+    );
     assert_eq!(page.total_count, 4);
-    let active = list(ListFilter { limit: 100, active_only: true, ..Default::default() }).await.unwrap();
+    let active = list(ListFilter {
+        limit: 100,
+        active_only: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
     assert_eq!(active.operations.len(), 1);
-    let by_type = list(ListFilter { limit: 100, operation_type: Some(OperationType::new("quick").unwrap()), ..Default::default() }).await.unwrap();
+    let by_type = list(ListFilter {
+        limit: 100,
+        operation_type: Some(OperationType::new("quick").unwrap()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
     assert_eq!(by_type.total_count, 3);
-    let done = list(ListFilter { limit: 100, status: Some(OperationStatus::Completed), ..Default::default() }).await.unwrap();
+    let done = list(ListFilter {
+        limit: 100,
+        status: Some(OperationStatus::Completed),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
     assert_eq!(done.total_count, 3);
 }
 
@@ -306,10 +440,21 @@ async fn list_filters_paginates_and_retains() {
 async fn cancel_all_records_every_operation() {
     let tracker = ProgressTracker::new(100).start();
     let ids: Vec<OperationId> = (0..3)
-        .map(|_| start_operation(&tracker, spec("dummy"), stepping_job(1, Arc::new(Semaphore::new(0)))))
+        .map(|_| {
+            start_operation(
+                &tracker,
+                spec("dummy"),
+                stepping_job(1, Arc::new(Semaphore::new(0))),
+            )
+        })
         .collect();
     let t0 = Instant::now();
-    let n = tracker.send(CancelAll { reason: "server shutdown".into() }).await.unwrap();
+    let n = tracker
+        .send(CancelAll {
+            reason: "server shutdown".into(),
+        })
+        .await
+        .unwrap();
     assert_eq!(n, 3);
     assert!(t0.elapsed() < Duration::from_secs(5));
     for id in ids {

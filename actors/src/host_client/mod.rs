@@ -114,8 +114,8 @@ pub struct HostServiceClient {
 impl HostServiceClient {
     fn new(config: HostClientConfig, force_close: bool) -> Self {
         let opened = Arc::new(AtomicU64::new(0));
-        let tcp = actix_tls::connect::Connector::new(actix_tls::connect::Resolver::default())
-            .service();
+        let tcp =
+            actix_tls::connect::Connector::new(actix_tls::connect::Resolver::default()).service();
         let mut connector = awc::Connector::new()
             .connector(connector::CountingConnector {
                 inner: tcp,
@@ -205,10 +205,12 @@ impl Handler<ServiceRequest> for HostServiceClient {
                 elapsed: started.elapsed(),
             }
         };
-        Box::pin(actix::fut::wrap_future(fut).map(|outcome: Attempted, act: &mut Self, _| {
-            act.record(&outcome);
-            outcome.result
-        }))
+        Box::pin(
+            actix::fut::wrap_future(fut).map(|outcome: Attempted, act: &mut Self, _| {
+                act.record(&outcome);
+                outcome.result
+            }),
+        )
     }
 }
 

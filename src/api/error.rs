@@ -1,0 +1,134 @@
+//! The one JSON error shape and the only place where errors become HTTP statuses.
+//!
+//! Every error answer is KTRDR's envelope plus a top-level `detail` that KTRDR's own CLI reads:
+//! `{"success": false, "error": {"code", "message", "details"}, "detail": "..."}`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use ktrdr_actors::tracker::{CancelError, SubscribeError};
+use serde::Serialize;
+use serde_json::json;
+
+/// One field that failed validation.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FieldError {
+    /// Where, as KTRDR writes it: `body -> duration_seconds`, `query -> limit`.
+    pub field: String,
+    pub message: String,
+    /// `json_invalid`, `value_error`, `missing`, ...
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>, kind: &str) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+            kind: kind.to_owned(),
+        }
+    }
+}
+
+/// An error answer of the API.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed or a value is out of range (400).
+    #[error("{message}")]
+    Validation {
+        message: String,
+        details: Vec<FieldError>,
+    },
+    /// The thing named does not exist (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// The request is valid but not in the current state (400), e.g. cancelling a finished
+    /// operation.
+    #[error("{0}")]
+    InvalidState(String),
+    /// A service this request needs is not available (503).
+    #[error("{0}")]
+    Unavailable(String),
+    /// Our fault (500).
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A validation error about one field.
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let detail = FieldError::new(field, message, "value_error");
+        Self::Validation {
+            message: format!("{}: {}", detail.field, detail.message),
+            details: vec![detail],
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Validation { .. } => "VALIDATION_ERROR",
+            Self::NotFound(_) => "NOT_FOUND",
+            Self::InvalidState(_) => "INVALID_STATE",
+            Self::Unavailable(_) => "SERVICE_UNAVAILABLE",
+            Self::Internal(_) => "INTERNAL_ERROR",
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Validation { .. } | Self::InvalidState(_) => StatusCode::BAD_REQUEST,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let details = match self {
+            Self::Validation { details, .. } => json!(details),
+            Self::NotFound(_)
+            | Self::InvalidState(_)
+            | Self::Unavailable(_)
+            | Self::Internal(_) => {
+                json!({})
+            }
+        };
+        let message = self.to_string();
+        HttpResponse::build(self.status_code()).json(json!({
+            "success": false,
+            "error": {"code": self.code(), "message": message, "details": details},
+            "detail": message,
+        }))
+    }
+}
+
+impl From<CancelError> for ApiError {
+    fn from(e: CancelError) -> Self {
+        match e {
+            CancelError::NotFound(_) => Self::NotFound(e.to_string()),
+            CancelError::AlreadyFinished(..) => Self::InvalidState(e.to_string()),
+            CancelError::TrackerGone => Self::Unavailable(e.to_string()),
+        }
+    }
+}
+
+impl From<SubscribeError> for ApiError {
+    fn from(e: SubscribeError) -> Self {
+        match e {
+            SubscribeError::NotFound(_) => Self::NotFound(e.to_string()),
+        }
+    }
+}
+
+impl From<actix::MailboxError> for ApiError {
+    fn from(e: actix::MailboxError) -> Self {
+        Self::Unavailable(format!("operation tracker unavailable: {e}"))
+    }
+}
+
+/// The success envelope: `{"success": true, "data": ..., "error": null}`.
+pub fn ok(data: impl Serialize) -> HttpResponse {
+    HttpResponse::Ok().json(json!({"success": true, "data": data, "error": null}))
+}

@@ -1,0 +1,78 @@
+//! Request-body and query extraction with errors that name the field.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
+
+use super::error::{ApiError, FieldError};
+
+/// Largest JSON body accepted.
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// A JSON body parsed into `T`; an empty body counts as `{}`, so defaults apply. Malformed
+/// JSON, wrong types and unknown fields (for types that deny them) become a 400 naming the
+/// field as `body -> path`.
+pub struct ValidJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = body.await.map_err(|e| ApiError::Validation {
+                message: format!("Request body could not be read: {e}"),
+                details: vec![FieldError::new("body", e.to_string(), "body_invalid")],
+            })?;
+            if bytes.len() > MAX_BODY_BYTES {
+                return Err(ApiError::field("body", "body too large"));
+            }
+            let text: &[u8] = match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+                None => b"{}",
+                Some(b'{') => &bytes,
+                // serde would read a struct from an array too; the API takes objects only.
+                Some(_) => {
+                    return Err(ApiError::Validation {
+                        message: "Request validation failed: body: must be a JSON object".into(),
+                        details: vec![FieldError::new(
+                            "body",
+                            "must be a JSON object",
+                            "value_error",
+                        )],
+                    })
+                }
+            };
+            parse_json(text).map(ValidJson)
+        })
+    }
+}
+
+/// Parses `text` into `T`, naming the failing field.
+pub fn parse_json<T: DeserializeOwned>(text: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let (field, kind, message) = if inner.is_syntax() || inner.is_eof() {
+            (
+                "body".to_owned(),
+                "json_invalid",
+                format!("JSON decode error: {inner}"),
+            )
+        } else {
+            let field = if path == "." {
+                "body".to_owned()
+            } else {
+                format!("body -> {path}")
+            };
+            (field, "value_error", inner.to_string())
+        };
+        ApiError::Validation {
+            message: format!("Request validation failed: {field}: {message}"),
+            details: vec![FieldError::new(field, message, kind)],
+        }
+    })
+}

@@ -1,0 +1,51 @@
+//! The REST API under `/api/v1` and its websocket streams. Handlers are thin: extract and
+//! validate, send one message, map the answer. Status codes are decided in [`error`] alone.
+
+pub mod dummy;
+pub mod error;
+pub mod health;
+pub mod json;
+pub mod operations;
+pub mod ws;
+
+use std::sync::Arc;
+
+use actix::Addr;
+use actix_web::web;
+use ktrdr_actors::ProgressTracker;
+
+use crate::config::Settings;
+use error::ApiError;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub tracker: Addr<ProgressTracker>,
+    pub settings: Arc<Settings>,
+}
+
+/// Mounts every route under `/api/v1`, with envelope errors for bad queries, paths and
+/// unknown routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(
+        web::QueryConfig::default()
+            .error_handler(|err, _| ApiError::field("query", err.to_string()).into()),
+    )
+    .app_data(
+        web::PathConfig::default()
+            .error_handler(|err, _| ApiError::field("path", err.to_string()).into()),
+    )
+    .service(
+        web::scope("/api/v1")
+            .configure(health::configure)
+            .configure(operations::configure)
+            .configure(ws::configure)
+            .configure(dummy::configure),
+    )
+    .default_service(web::to(|req: actix_web::HttpRequest| async move {
+        Err::<actix_web::HttpResponse, _>(ApiError::NotFound(format!(
+            "No route for {} {}",
+            req.method(),
+            req.path()
+        )))
+    }));
+}

@@ -1,0 +1,314 @@
+//! Settings: `config/default.toml` (compiled in), then an optional file named by
+//! `KTRDR_CONFIG`, then environment variables. A bad value stops start-up with a message that
+//! names the setting and the values it accepts.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// The defaults shipped in `config/default.toml`.
+const DEFAULTS: &str = include_str!("../config/default.toml");
+
+/// Why the settings could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// An environment variable with a value outside what its setting accepts.
+    #[error("invalid value {value:?} for {name}: expected {expected}")]
+    InvalidEnv {
+        name: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+    /// A settings file that does not parse or has an unknown key.
+    #[error("invalid settings file {path}: {reason}")]
+    InvalidFile { path: String, reason: String },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub operations: OperationSettings,
+    pub ib_host_service: HostServiceSettings,
+    pub training_host_service: HostServiceSettings,
+    pub host_client: HostClientSettings,
+    pub paths: PathSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub shutdown_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperationSettings {
+    /// Finished operations kept in memory.
+    pub retention: usize,
+    /// Per-operation time limit in seconds; 0 means none.
+    pub timeout_secs: u64,
+}
+
+impl OperationSettings {
+    pub fn timeout(&self) -> Option<Duration> {
+        (self.timeout_secs > 0).then(|| Duration::from_secs(self.timeout_secs))
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostServiceSettings {
+    /// Delegate to the host service instead of working in-process.
+    pub enabled: bool,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostClientSettings {
+    pub timeout_secs: u64,
+    pub max_retries: u32,
+    pub connection_limit: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PathSettings {
+    pub data_dir: PathBuf,
+    pub models_dir: PathBuf,
+    pub strategies_dir: PathBuf,
+}
+
+impl Settings {
+    /// Loads the settings from the defaults, `KTRDR_CONFIG` and the process environment.
+    pub fn load() -> Result<Self, ConfigError> {
+        Self::from_env(&std::env::vars().collect())
+    }
+
+    /// Loads the settings with `env` as the environment (tests pass their own).
+    pub fn from_env(env: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let mut settings: Settings = parse_file("config/default.toml", DEFAULTS)?;
+        if let Some(path) = env.get("KTRDR_CONFIG") {
+            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::InvalidFile {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+            settings = parse_file(path, &text)?;
+        }
+        settings.apply_env(env)?;
+        Ok(settings)
+    }
+
+    fn apply_env(&mut self, env: &HashMap<String, String>) -> Result<(), ConfigError> {
+        let get = |name: &str| env.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+        if let Some(v) = get("KTRDR_HOST") {
+            self.server.host = v.to_owned();
+        }
+        set_parsed(
+            &mut self.server.port,
+            get("KTRDR_PORT"),
+            "KTRDR_PORT",
+            "a port number 0-65535",
+        )?;
+        set_parsed(
+            &mut self.server.shutdown_timeout_secs,
+            get("KTRDR_SHUTDOWN_TIMEOUT_SECS"),
+            "KTRDR_SHUTDOWN_TIMEOUT_SECS",
+            "a whole number of seconds",
+        )?;
+        set_parsed(
+            &mut self.operations.retention,
+            get("KTRDR_OPERATION_RETENTION"),
+            "KTRDR_OPERATION_RETENTION",
+            "a whole number of operations",
+        )?;
+        set_parsed(
+            &mut self.operations.timeout_secs,
+            get("KTRDR_OPERATION_TIMEOUT_SECS"),
+            "KTRDR_OPERATION_TIMEOUT_SECS",
+            "a whole number of seconds (0 = no limit)",
+        )?;
+        for (svc, use_var, url_var) in [
+            (
+                &mut self.ib_host_service,
+                "USE_IB_HOST_SERVICE",
+                "IB_HOST_SERVICE_URL",
+            ),
+            (
+                &mut self.training_host_service,
+                "USE_TRAINING_HOST_SERVICE",
+                "TRAINING_HOST_SERVICE_URL",
+            ),
+        ] {
+            if let Some(v) = get(use_var) {
+                svc.enabled = parse_bool(use_var, v)?;
+            }
+            if let Some(v) = get(url_var) {
+                svc.url = parse_url(url_var, v)?;
+            }
+        }
+        set_parsed(
+            &mut self.host_client.timeout_secs,
+            get("KTRDR_HOST_CLIENT_TIMEOUT_SECS"),
+            "KTRDR_HOST_CLIENT_TIMEOUT_SECS",
+            "a whole number of seconds",
+        )?;
+        set_parsed(
+            &mut self.host_client.max_retries,
+            get("KTRDR_HOST_CLIENT_MAX_RETRIES"),
+            "KTRDR_HOST_CLIENT_MAX_RETRIES",
+            "a whole number of retries",
+        )?;
+        set_parsed(
+            &mut self.host_client.connection_limit,
+            get("KTRDR_HOST_CLIENT_CONNECTION_LIMIT"),
+            "KTRDR_HOST_CLIENT_CONNECTION_LIMIT",
+            "a whole number of connections",
+        )?;
+        for (path, var) in [
+            (&mut self.paths.data_dir, "KTRDR_DATA_DIR"),
+            (&mut self.paths.models_dir, "KTRDR_MODELS_DIR"),
+            (&mut self.paths.strategies_dir, "KTRDR_STRATEGIES_DIR"),
+        ] {
+            if let Some(v) = get(var) {
+                *path = PathBuf::from(v);
+            }
+        }
+        // Checked here too so that a file cannot bring in what the environment may not.
+        parse_url("IB_HOST_SERVICE_URL", &self.ib_host_service.url)?;
+        parse_url("TRAINING_HOST_SERVICE_URL", &self.training_host_service.url)?;
+        Ok(())
+    }
+}
+
+fn parse_file(path: &str, text: &str) -> Result<Settings, ConfigError> {
+    toml::from_str(text).map_err(|e| ConfigError::InvalidFile {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+fn set_parsed<T: std::str::FromStr>(
+    slot: &mut T,
+    value: Option<&str>,
+    name: &'static str,
+    expected: &'static str,
+) -> Result<(), ConfigError> {
+    if let Some(v) = value {
+        *slot = v.parse().map_err(|_| ConfigError::InvalidEnv {
+            name,
+            value: v.to_owned(),
+            expected,
+        })?;
+    }
+    Ok(())
+}
+
+/// `true/false`, `1/0`, `yes/no`, `on/off`, any case.
+pub fn parse_bool(name: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(ConfigError::InvalidEnv {
+            name,
+            value: value.to_owned(),
+            expected: "one of true, false, 1, 0, yes, no, on, off",
+        }),
+    }
+}
+
+/// An `http://` or `https://` URL with a host, kept without its trailing `/`.
+pub fn parse_url(name: &'static str, value: &str) -> Result<String, ConfigError> {
+    let bad = || ConfigError::InvalidEnv {
+        name,
+        value: value.to_owned(),
+        expected: "an http:// or https:// URL such as http://localhost:5001",
+    };
+    let rest = value
+        .strip_prefix("http://")
+        .or_else(|| value.strip_prefix("https://"))
+        .ok_or_else(bad)?;
+    let host = rest.split(['/', '?']).next().unwrap_or("");
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return Err(bad());
+    }
+    Ok(value.trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// The shipped defaults parse and match DESIGN.md's ports and URLs.
+    #[test]
+    fn defaults_parse() {
+        let s = Settings::from_env(&env(&[])).unwrap();
+        assert_eq!(s.server.port, 8000);
+        assert_eq!(s.ib_host_service.url, "http://localhost:5001");
+        assert_eq!(s.training_host_service.url, "http://localhost:5002");
+        assert!(!s.ib_host_service.enabled);
+        assert_eq!(s.operations.timeout(), None);
+    }
+
+    /// Environment variables override the defaults.
+    #[test]
+    fn env_overrides() {
+        let s = Settings::from_env(&env(&[
+            ("USE_IB_HOST_SERVICE", "TRUE"),
+            ("IB_HOST_SERVICE_URL", "http://10.0.0.5:6001/"),
+            ("USE_TRAINING_HOST_SERVICE", "0"),
+            ("KTRDR_DATA_DIR", "/tmp/x"),
+            ("KTRDR_OPERATION_TIMEOUT_SECS", "60"),
+        ]))
+        .unwrap();
+        assert!(s.ib_host_service.enabled);
+        assert_eq!(s.ib_host_service.url, "http://10.0.0.5:6001");
+        assert!(!s.training_host_service.enabled);
+        assert_eq!(s.paths.data_dir, PathBuf::from("/tmp/x"));
+        assert_eq!(s.operations.timeout(), Some(Duration::from_secs(60)));
+    }
+
+    /// Bad values name the setting and what it accepts.
+    #[test]
+    fn bad_values_name_the_setting() {
+        for (name, value, expect) in [
+            ("USE_IB_HOST_SERVICE", "maybe", "true, false"),
+            ("TRAINING_HOST_SERVICE_URL", "localhost:5002", "http://"),
+            ("KTRDR_PORT", "80000", "port number"),
+            ("KTRDR_OPERATION_RETENTION", "-1", "whole number"),
+        ] {
+            let err = Settings::from_env(&env(&[(name, value)]))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(name) && err.contains(expect), "{err}");
+        }
+    }
+
+    /// A settings file with an unknown key is refused with the key's name.
+    #[test]
+    fn unknown_file_key_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.toml");
+        std::fs::write(
+            &path,
+            DEFAULTS.replace("[paths]", "[paths]\ndata_dri = \"x\""),
+        )
+        .unwrap();
+        let err = Settings::from_env(&env(&[("KTRDR_CONFIG", path.to_str().unwrap())]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("data_dri"), "{err}");
+    }
+}

@@ -1,0 +1,136 @@
+//! Starting and stopping the HTTP servers: bind (port 0 picks a free port), announce
+//! `listening on http://HOST:PORT` as the first line on stdout, run until a signal, then shut
+//! down gracefully.
+
+use std::io::{self, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+use actix::{Actor, Addr};
+use actix_web::{dev::ServerHandle, rt::task::JoinHandle, web, App, HttpServer};
+use ktrdr_actors::tracker::CancelAll;
+use ktrdr_actors::ProgressTracker;
+
+use crate::api::{self, AppState};
+use crate::config::Settings;
+
+/// Binds `host:port` (0 = any free port).
+pub fn bind(host: &str, port: u16) -> io::Result<TcpListener> {
+    TcpListener::bind((host, port))
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {host}:{port}: {e}")))
+}
+
+/// Prints the first stdout line that scripts and tests wait for.
+pub fn announce(addr: SocketAddr) {
+    let mut out = io::stdout().lock();
+    let _ = writeln!(out, "listening on http://{addr}");
+    let _ = out.flush();
+}
+
+/// A running backend.
+pub struct Backend {
+    pub addr: SocketAddr,
+    pub tracker: Addr<ProgressTracker>,
+    pub handle: ServerHandle,
+    /// The server's task; resolves when it stops.
+    pub task: JoinHandle<io::Result<()>>,
+}
+
+impl Backend {
+    /// Starts the backend on `listener`, spawned on the current actix system.
+    pub fn start(settings: Settings, listener: TcpListener) -> io::Result<Self> {
+        let addr = listener.local_addr()?;
+        let settings = Arc::new(settings);
+        let tracker = ProgressTracker::new(settings.operations.retention).start();
+        let state = web::Data::new(AppState {
+            tracker: tracker.clone(),
+            settings: settings.clone(),
+        });
+        let server =
+            HttpServer::new(move || App::new().app_data(state.clone()).configure(api::configure))
+                .listen(listener)?
+                .disable_signals()
+                .shutdown_timeout(settings.server.shutdown_timeout_secs)
+                .run();
+        Ok(Self {
+            addr,
+            tracker,
+            handle: server.handle(),
+            task: actix_web::rt::spawn(server),
+        })
+    }
+
+    /// Cancels every running operation (recorded as cancelled by "server shutdown"), then
+    /// stops the server.
+    pub async fn shutdown(&self) {
+        let cancelled = self
+            .tracker
+            .send(CancelAll {
+                reason: "server shutdown".into(),
+            })
+            .await
+            .unwrap_or(0);
+        tracing::info!(cancelled, "shutting down");
+        self.handle.stop(true).await;
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// `ktrdr serve`: runs the backend until a signal, then shuts it down gracefully.
+pub async fn serve(settings: Settings, host: &str, port: u16) -> io::Result<()> {
+    let listener = bind(host, port)?;
+    let mut backend = Backend::start(settings, listener)?;
+    announce(backend.addr);
+    tracing::info!(addr = %backend.addr, "backend started");
+    let Backend { task, .. } = &mut backend;
+    tokio::select! {
+        res = task => return res.unwrap_or_else(|e| Err(io::Error::other(e))),
+        _ = shutdown_signal() => {}
+    }
+    backend.shutdown().await;
+    Ok(())
+}
+
+/// Runs a host-service app until a signal.
+pub async fn serve_app<F>(host: &str, port: u16, name: &str, factory: F) -> io::Result<()>
+where
+    F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
+{
+    let listener = bind(host, port)?;
+    let addr = listener.local_addr()?;
+    let server = HttpServer::new(move || App::new().configure(factory.clone()))
+        .listen(listener)?
+        .disable_signals()
+        .run();
+    announce(addr);
+    tracing::info!(%addr, "{name} started");
+    let handle = server.handle();
+    tokio::select! {
+        res = server => return res,
+        _ = shutdown_signal() => {}
+    }
+    handle.stop(true).await;
+    Ok(())
+}

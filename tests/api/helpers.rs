@@ -1,0 +1,217 @@
+//! Shared helpers: a real backend on port 0 (in-process), real binaries as subprocesses, and
+//! small HTTP and websocket clients.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Once;
+
+use awc::ws;
+use futures_util::StreamExt;
+use ktrdr::config::Settings;
+use ktrdr::server::{self, Backend};
+use serde_json::Value;
+
+/// Logs go to stderr only when `TEST_LOG` is set.
+pub fn init_logs() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new("debug"))
+                .with_test_writer()
+                .init();
+        }
+    });
+}
+
+/// The default settings, as a fresh environment gives them.
+pub fn test_settings() -> Settings {
+    Settings::from_env(&Default::default()).expect("defaults parse")
+}
+
+/// A backend running in this test's actix system.
+pub struct TestApp {
+    /// The running backend (its tracker, for tests that look behind the API).
+    #[allow(dead_code)]
+    pub backend: Backend,
+    pub base: String,
+    pub client: awc::Client,
+}
+
+/// Starts the real backend on port 0 over loopback.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(test_settings()).await
+}
+
+pub async fn spawn_app_with(settings: Settings) -> TestApp {
+    init_logs();
+    let listener = server::bind("127.0.0.1", 0).expect("bind port 0");
+    let backend = Backend::start(settings, listener).expect("start backend");
+    let base = format!("http://{}", backend.addr);
+    TestApp {
+        backend,
+        base,
+        client: awc::Client::default(),
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let mut res = self.client.get(self.url(path)).send().await.expect("GET");
+        (res.status().as_u16(), res.json().await.expect("JSON body"))
+    }
+
+    pub async fn post_raw(&self, path: &str, body: &str) -> (u16, Value) {
+        let mut res = self
+            .client
+            .post(self.url(path))
+            .insert_header(("content-type", "application/json"))
+            .send_body(body.to_owned())
+            .await
+            .expect("POST");
+        (res.status().as_u16(), res.json().await.expect("JSON body"))
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.post_raw(path, &body.to_string()).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        let mut res = self
+            .client
+            .delete(self.url(path))
+            .send()
+            .await
+            .expect("DELETE");
+        (res.status().as_u16(), res.json().await.expect("JSON body"))
+    }
+
+    /// Starts a dummy operation and returns its id.
+    pub async fn start_dummy(&self, duration_seconds: f64, steps: u64) -> String {
+        let (status, body) = self
+            .post(
+                "/dummy/start",
+                serde_json::json!({"duration_seconds": duration_seconds, "steps": steps}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body["data"]["operation_id"].as_str().unwrap().to_owned()
+    }
+
+    /// Opens a websocket on `path` (under /api/v1).
+    pub async fn ws(&self, path: &str) -> WsClient {
+        let url = self.url(path).replacen("http://", "ws://", 1);
+        let (_, framed) = awc::Client::default()
+            .ws(url)
+            .connect()
+            .await
+            .expect("websocket connect");
+        WsClient { framed }
+    }
+}
+
+/// What a websocket client reads.
+#[derive(Debug)]
+pub enum WsRead {
+    Event(Value),
+    Closed(Option<ws::CloseReason>),
+}
+
+pub struct WsClient {
+    framed: actix_codec::Framed<awc::BoxedSocket, ws::Codec>,
+}
+
+impl From<actix_codec::Framed<awc::BoxedSocket, ws::Codec>> for WsClient {
+    fn from(framed: actix_codec::Framed<awc::BoxedSocket, ws::Codec>) -> Self {
+        Self { framed }
+    }
+}
+
+impl WsClient {
+    /// The next event or the close frame; pings are skipped.
+    pub async fn read(&mut self) -> WsRead {
+        loop {
+            match self.framed.next().await {
+                Some(Ok(ws::Frame::Text(bytes))) => {
+                    return WsRead::Event(serde_json::from_slice(&bytes).expect("event JSON"))
+                }
+                Some(Ok(ws::Frame::Close(reason))) => return WsRead::Closed(reason),
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => panic!("websocket error: {e}"),
+                None => return WsRead::Closed(None),
+            }
+        }
+    }
+
+    /// The next event; panics on close.
+    pub async fn event(&mut self) -> Value {
+        match self.read().await {
+            WsRead::Event(v) => v,
+            WsRead::Closed(r) => panic!("closed early: {r:?}"),
+        }
+    }
+
+    /// Events up to and including the one whose operation has finished, then the close frame.
+    pub async fn until_closed(&mut self) -> (Vec<Value>, Option<ws::CloseReason>) {
+        let mut events = Vec::new();
+        loop {
+            match self.read().await {
+                WsRead::Event(v) => events.push(v),
+                WsRead::Closed(r) => return (events, r),
+            }
+        }
+    }
+}
+
+/// A `ktrdr` subprocess that announced its address; killed when dropped.
+pub struct Proc {
+    pub child: Child,
+    pub base: String,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs the real `ktrdr` binary with `args` and waits for its `listening on` line.
+pub fn spawn_bin(args: &[&str], env: &[(&str, &str)]) -> Proc {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ktrdr"));
+    cmd.args(args)
+        .stdout(Stdio::piped())
+        .stderr(if std::env::var_os("TEST_LOG").is_some() {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        });
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn ktrdr");
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read first line");
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    Proc { child, base }
+}
+
+/// A port that nothing listens on (bound, then released).
+pub fn dead_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

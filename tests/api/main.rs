@@ -1,0 +1,8 @@
+//! Integration tests: one binary, real servers on port 0 over loopback.
+
+mod helpers;
+
+mod host_client;
+mod operations;
+mod processes;
+mod websocket;
