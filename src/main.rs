@@ -1,15 +1,31 @@
-//! The `ktrdr` binary: parse the command line, load settings, run one subcommand.
+//! The `ktrdr` binary: parse the command line, then run a server or a client verb.
 
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use ktrdr::cli::{Cli, Command, Listen};
+use ktrdr::cli::{self, Cli, Command, Listen};
 use ktrdr::config::Settings;
 use ktrdr::{hosts, server};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let system = actix_web::rt::System::new();
+    let (listen, role) = match cli.command {
+        // Client verbs need no settings and stay quiet: no log subscriber.
+        Command::Operations { url, command } => {
+            return match system.block_on(cli::run_operations(&url, command)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("{e}");
+                    ExitCode::from(e.exit_code())
+                }
+            };
+        }
+        Command::Serve(l) => (l, Role::Backend),
+        Command::IbHost(l) => (l, Role::IbHost),
+        Command::TrainingHost(l) => (l, Role::TrainingHost),
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -24,8 +40,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let result = actix_web::rt::System::new().block_on(run(cli.command, settings));
-    match result {
+    match system.block_on(run_server(role, listen, settings)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("ktrdr: {e}");
@@ -34,33 +49,36 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(command: Command, settings: Settings) -> std::io::Result<()> {
-    let host = |l: &Listen| {
-        l.host
-            .clone()
-            .unwrap_or_else(|| settings.server.host.clone())
-    };
+/// Which server a subcommand runs.
+enum Role {
+    Backend,
+    IbHost,
+    TrainingHost,
+}
+
+async fn run_server(role: Role, listen: Listen, settings: Settings) -> std::io::Result<()> {
+    let host = listen
+        .host
+        .clone()
+        .unwrap_or_else(|| settings.server.host.clone());
     let started = Instant::now();
-    match command {
-        Command::Serve(l) => {
-            let (h, p) = (host(&l), l.port.unwrap_or(settings.server.port));
-            server::serve(settings, &h, p).await
+    match role {
+        Role::Backend => {
+            let port = listen.port.unwrap_or(settings.server.port);
+            server::serve(settings, &host, port).await
         }
-        Command::IbHost(l) => {
-            let h = host(&l);
-            server::serve_app(&h, l.port.unwrap_or(5001), "IB host service", move |cfg| {
+        Role::IbHost => {
+            let port = listen.port.unwrap_or(5001);
+            server::serve_app(&host, port, "IB host service", move |cfg| {
                 hosts::ib::configure(cfg, started)
             })
             .await
         }
-        Command::TrainingHost(l) => {
-            let h = host(&l);
-            server::serve_app(
-                &h,
-                l.port.unwrap_or(5002),
-                "training host service",
-                move |cfg| hosts::training::configure(cfg, started),
-            )
+        Role::TrainingHost => {
+            let port = listen.port.unwrap_or(5002);
+            server::serve_app(&host, port, "training host service", move |cfg| {
+                hosts::training::configure(cfg, started)
+            })
             .await
         }
     }

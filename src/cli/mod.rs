@@ -1,6 +1,12 @@
-//! The command line: server subcommands (`serve`, `ib-host`, `training-host`).
+//! The command line: servers (`serve`, `ib-host`, `training-host`) and the client verbs that
+//! talk to a running backend (`operations ...`).
+
+pub mod operations;
+
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use serde_json::Value;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -32,4 +38,166 @@ pub enum Command {
     IbHost(Listen),
     /// Run the training host service (port 5002).
     TrainingHost(Listen),
+    /// Operations on a running backend.
+    Operations {
+        /// Backend URL.
+        #[arg(
+            long,
+            env = "KTRDR_API_URL",
+            default_value = "http://localhost:8000",
+            global = true
+        )]
+        url: String,
+        #[command(subcommand)]
+        command: OperationsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OperationsCommand {
+    /// List operations, newest first.
+    List {
+        /// Only this status (pending, running, completed, failed, cancelled).
+        #[arg(short, long)]
+        status: Option<String>,
+        /// Only this operation type (data_load, training, dummy, ...).
+        #[arg(short = 't', long = "type")]
+        operation_type: Option<String>,
+        /// At most this many.
+        #[arg(short, long, default_value_t = 20)]
+        limit: usize,
+        /// Only pending and running ones.
+        #[arg(short, long)]
+        active: bool,
+    },
+    /// Show one operation.
+    Status { id: String },
+    /// Cancel an operation and wait until it has stopped.
+    Cancel {
+        id: String,
+        #[arg(short, long)]
+        reason: Option<String>,
+    },
+    /// Follow an operation's progress until it ends (Ctrl+C cancels it).
+    Watch { id: String },
+}
+
+/// Why a client command failed; each maps to an exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The backend could not be reached (exit 2).
+    #[error("cannot reach the ktrdr backend at {url}: {reason}\n  start it with `ktrdr serve` or point KTRDR_API_URL/--url at it")]
+    Unreachable { url: String, reason: String },
+    /// The backend refused the request (exit 1).
+    #[error("{0}")]
+    Api(String),
+    /// The operation failed (exit 1).
+    #[error("Operation failed: {0}")]
+    Failed(String),
+    /// The operation was cancelled (exit 130).
+    #[error("Operation cancelled")]
+    Cancelled,
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Unreachable { .. } => 2,
+            Self::Api(_) | Self::Failed(_) => 1,
+            Self::Cancelled => 130,
+        }
+    }
+}
+
+/// One pooled HTTP client for the whole command.
+pub struct Client {
+    base: String,
+    http: awc::Client,
+}
+
+impl Client {
+    pub fn new(base: &str) -> Self {
+        Self {
+            base: base.trim_end_matches('/').to_owned(),
+            http: awc::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .finish(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.base)
+    }
+
+    pub fn http(&self) -> &awc::Client {
+        &self.http
+    }
+
+    fn unreachable(&self, reason: String) -> CliError {
+        CliError::Unreachable {
+            url: self.base.clone(),
+            reason,
+        }
+    }
+
+    /// Sends `req` (with a JSON body, if any) and returns the answer's JSON, or the
+    /// backend's message for an error status.
+    async fn send(&self, req: awc::ClientRequest, body: Option<&Value>) -> Result<Value, CliError> {
+        let sent = match body {
+            Some(b) => req.send_json(b).await,
+            None => req.send().await,
+        };
+        let mut res = sent.map_err(|e| self.unreachable(e.to_string()))?;
+        let body: Value = res
+            .json()
+            .limit(64 * 1024 * 1024)
+            .await
+            .map_err(|e| CliError::Api(format!("unreadable answer: {e}")))?;
+        if res.status().is_success() {
+            Ok(body)
+        } else {
+            let msg = body["detail"]
+                .as_str()
+                .or_else(|| body["error"]["message"].as_str())
+                .unwrap_or("request failed");
+            Err(CliError::Api(msg.to_owned()))
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Result<Value, CliError> {
+        self.send(self.http.get(self.url(path)), None).await
+    }
+
+    pub async fn cancel(&self, id: &str, reason: Option<&str>) -> Result<Value, CliError> {
+        let req = self.http.delete(self.url(&format!("/operations/{id}")));
+        self.send(req, Some(&serde_json::json!({ "reason": reason })))
+            .await
+    }
+}
+
+/// Runs an `operations` verb.
+pub async fn run_operations(url: &str, command: OperationsCommand) -> Result<(), CliError> {
+    let client = Client::new(url);
+    match command {
+        OperationsCommand::List {
+            status,
+            operation_type,
+            limit,
+            active,
+        } => {
+            let mut q = format!("?limit={limit}&active_only={active}");
+            if let Some(s) = status {
+                q.push_str(&format!("&status={s}"));
+            }
+            if let Some(t) = operation_type {
+                q.push_str(&format!("&operation_type={t}"));
+            }
+            operations::list(&client, &q).await
+        }
+        OperationsCommand::Status { id } => operations::status(&client, &id).await,
+        OperationsCommand::Cancel { id, reason } => {
+            operations::cancel(&client, &id, reason.as_deref()).await
+        }
+        OperationsCommand::Watch { id } => operations::watch(&client, &id).await,
+    }
 }

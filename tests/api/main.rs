@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod cli;
 mod host_client;
 mod operations;
 mod processes;

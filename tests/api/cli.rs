@@ -1,0 +1,101 @@
+//! The `ktrdr operations` client verbs: the real binary against the real backend.
+
+use std::process::{Command, Output, Stdio};
+
+use crate::helpers::{dead_port, spawn_app};
+
+async fn ktrdr(args: Vec<String>) -> Output {
+    actix_web::rt::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_ktrdr"))
+            .args(&args)
+            .env_remove("KTRDR_API_URL")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn args(base: &str, verb: &[&str]) -> Vec<String> {
+    let mut v = vec!["operations".to_owned(), "--url".to_owned(), base.to_owned()];
+    v.extend(verb.iter().map(|s| s.to_string()));
+    v
+}
+
+/// Backend down: one line naming the URL and how to start it, exit code 2.
+#[actix_web::test]
+async fn backend_down_exits_2_with_hint() {
+    let base = format!("http://127.0.0.1:{}", dead_port());
+    let out = ktrdr(args(&base, &["list"])).await;
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&base) && err.contains("ktrdr serve"), "{err}");
+}
+
+/// `watch` prints progress lines in order and ends with the completion, exit 0.
+#[actix_web::test]
+async fn watch_follows_to_completion() {
+    let app = spawn_app().await;
+    let id = app.start_dummy(0.5, 5).await;
+    let out = ktrdr(args(&app.base, &["watch", &id])).await;
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(*lines.last().unwrap(), "Operation completed");
+    let pcts: Vec<f64> = lines
+        .iter()
+        .filter_map(|l| l.strip_prefix('[')?.split('%').next()?.trim().parse().ok())
+        .collect();
+    assert!(pcts.windows(2).all(|w| w[0] <= w[1]), "{pcts:?}");
+    assert_eq!(*pcts.last().unwrap(), 100.0);
+}
+
+/// `cancel` stops a running operation; `list` shows it; a second cancel fails with the reason.
+#[actix_web::test]
+async fn cancel_and_list() {
+    let app = spawn_app().await;
+    let id = app.start_dummy(30.0, 30).await;
+    let out = ktrdr(args(&app.base, &["cancel", &id, "-r", "testing"])).await;
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("cancelled"));
+    let (_, op) = app.get(&format!("/operations/{id}")).await;
+    assert_eq!(op["data"]["cancellation_reason"], "testing");
+    let out = ktrdr(args(&app.base, &["list", "-s", "cancelled"])).await;
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&id));
+    let out = ktrdr(args(&app.base, &["cancel", &id])).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be cancelled"));
+}
+
+/// Ctrl+C during `watch` cancels the operation on the backend and exits non-zero.
+#[actix_web::test]
+async fn sigint_during_watch_cancels_operation() {
+    let app = spawn_app().await;
+    let id = app.start_dummy(60.0, 600).await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ktrdr"))
+        .args(args(&app.base, &["watch", &id]))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The first progress line means the watch is connected and its Ctrl+C handler set.
+    let stdout = child.stdout.take().unwrap();
+    let child = actix_web::rt::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        lines.next();
+        lines.next();
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        lines.for_each(drop);
+        child
+    });
+    let mut child = child.await.unwrap();
+    let status = actix_web::rt::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!status.success());
+    let (_, op) = app.get(&format!("/operations/{id}")).await;
+    assert_eq!(op["data"]["status"], "cancelled");
+}
