@@ -16,6 +16,7 @@
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod data;
 pub mod dummy;
 pub mod hosts;
 pub mod operations;

@@ -1,0 +1,9 @@
+//! The data domain: bar sizes and symbols, trading calendars, gap analysis, request segments,
+//! validation, the local store, and the DataManager actor.
+
+pub mod bars;
+pub mod calendar;
+pub mod gaps;
+pub mod segments;
+pub mod timeframe;
+pub mod validation;
