@@ -3,7 +3,9 @@
 
 pub mod bars;
 pub mod calendar;
+pub mod csv;
 pub mod gaps;
 pub mod segments;
+pub mod store;
 pub mod timeframe;
 pub mod validation;
