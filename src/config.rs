@@ -34,7 +34,17 @@ pub struct Settings {
     pub ib_host_service: HostServiceSettings,
     pub training_host_service: HostServiceSettings,
     pub host_client: HostClientSettings,
+    pub data: DataSettings,
     pub paths: PathSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSettings {
+    /// CSV folder served in-process when the IB host service is not used.
+    pub csv_dir: PathBuf,
+    /// Segments a load fetches at once.
+    pub load_concurrency: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -170,6 +180,22 @@ impl Settings {
             "KTRDR_HOST_CLIENT_CONNECTION_LIMIT",
             "a whole number of connections",
         )?;
+        if let Some(v) = get("KTRDR_CSV_DIR") {
+            self.data.csv_dir = PathBuf::from(v);
+        }
+        set_parsed(
+            &mut self.data.load_concurrency,
+            get("KTRDR_LOAD_CONCURRENCY"),
+            "KTRDR_LOAD_CONCURRENCY",
+            "a whole number of segments from 1",
+        )?;
+        if self.data.load_concurrency == 0 {
+            return Err(ConfigError::InvalidEnv {
+                name: "KTRDR_LOAD_CONCURRENCY",
+                value: "0".into(),
+                expected: "a whole number of segments from 1",
+            });
+        }
         for (path, var) in [
             (&mut self.paths.data_dir, "KTRDR_DATA_DIR"),
             (&mut self.paths.models_dir, "KTRDR_MODELS_DIR"),

@@ -4,8 +4,14 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use ktrdr::cli::{self, Cli, Command, Listen};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::web;
+use ktrdr::cli::{self, Cli, Command, IbSource, Listen, ProviderKind};
 use ktrdr::config::Settings;
+use ktrdr::hosts::ib::provider::{BarProvider, CsvProvider};
+use ktrdr::hosts::ib::IbHostState;
 use ktrdr::{hosts, server};
 
 fn main() -> ExitCode {
@@ -23,7 +29,7 @@ fn main() -> ExitCode {
             };
         }
         Command::Serve(l) => (l, Role::Backend),
-        Command::IbHost(l) => (l, Role::IbHost),
+        Command::IbHost { listen, source } => (listen, Role::IbHost(source)),
         Command::TrainingHost(l) => (l, Role::TrainingHost),
     };
     tracing_subscriber::fmt()
@@ -52,7 +58,7 @@ fn main() -> ExitCode {
 /// Which server a subcommand runs.
 enum Role {
     Backend,
-    IbHost,
+    IbHost(IbSource),
     TrainingHost,
 }
 
@@ -67,10 +73,30 @@ async fn run_server(role: Role, listen: Listen, settings: Settings) -> std::io::
             let port = listen.port.unwrap_or(settings.server.port);
             server::serve(settings, &host, port).await
         }
-        Role::IbHost => {
+        Role::IbHost(source) => {
             let port = listen.port.unwrap_or(5001);
+            let provider: Arc<dyn BarProvider> = match source.provider {
+                ProviderKind::Csv => {
+                    if !source.csv_dir.is_dir() {
+                        return Err(std::io::Error::other(format!(
+                            "--csv-dir {}: not a folder",
+                            source.csv_dir.display()
+                        )));
+                    }
+                    Arc::new(CsvProvider::new(
+                        source.csv_dir,
+                        Duration::from_millis(source.latency_ms),
+                    ))
+                }
+                ProviderKind::Ib => {
+                    return Err(std::io::Error::other(
+                        "--provider ib is not available yet; use --provider csv --csv-dir DIR",
+                    ))
+                }
+            };
+            let state = web::Data::new(IbHostState::new(provider));
             server::serve_app(&host, port, "IB host service", move |cfg| {
-                hosts::ib::configure(cfg, started)
+                hosts::ib::configure(cfg, state.clone())
             })
             .await
         }

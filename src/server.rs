@@ -5,14 +5,20 @@
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix::{Actor, Addr};
 use actix_web::{dev::ServerHandle, rt::task::JoinHandle, web, App, HttpServer};
+use ktrdr_actors::host_client::{HostClient, HostClientConfig};
 use ktrdr_actors::tracker::CancelAll;
 use ktrdr_actors::ProgressTracker;
 
 use crate::api::{self, AppState};
 use crate::config::Settings;
+use crate::data::manager::DataManager;
+use crate::data::source::BarSource;
+use crate::data::store::BarStore;
+use crate::hosts::ib::provider::CsvProvider;
 
 /// Binds `host:port` (0 = any free port).
 pub fn bind(host: &str, port: u16) -> io::Result<TcpListener> {
@@ -42,8 +48,33 @@ impl Backend {
         let addr = listener.local_addr()?;
         let settings = Arc::new(settings);
         let tracker = ProgressTracker::new(settings.operations.retention).start();
+        let store = BarStore::new(&settings.paths.data_dir);
+        let source = if settings.ib_host_service.enabled {
+            let c = &settings.host_client;
+            let mut config =
+                HostClientConfig::new("IB host service", &settings.ib_host_service.url);
+            config.timeout = Duration::from_secs(c.timeout_secs);
+            config.max_retries = c.max_retries;
+            config.connection_limit = c.connection_limit;
+            BarSource::Host(HostClient::start(config))
+        } else {
+            BarSource::Local(Arc::new(CsvProvider::new(
+                &settings.data.csv_dir,
+                Duration::ZERO,
+            )))
+        };
+        let data = DataManager::new(
+            tracker.clone(),
+            store.clone(),
+            source,
+            settings.data.load_concurrency,
+            settings.operations.timeout(),
+        )
+        .start();
         let state = web::Data::new(AppState {
             tracker: tracker.clone(),
+            data,
+            store,
             settings: settings.clone(),
         });
         let server =

@@ -7,6 +7,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use ktrdr_actors::tracker::{CancelError, SubscribeError};
 use serde::Serialize;
+
+use crate::hosts::ib::provider::ProviderError;
 use serde_json::json;
 
 /// One field that failed validation.
@@ -118,6 +120,17 @@ impl From<SubscribeError> for ApiError {
     fn from(e: SubscribeError) -> Self {
         match e {
             SubscribeError::NotFound(_) => Self::NotFound(e.to_string()),
+        }
+    }
+}
+
+impl From<ProviderError> for ApiError {
+    fn from(e: ProviderError) -> Self {
+        match e {
+            ProviderError::UnknownSymbol(_) | ProviderError::TimeframeUnavailable { .. } => {
+                Self::NotFound(e.to_string())
+            }
+            ProviderError::Unavailable(_) => Self::Unavailable(e.to_string()),
         }
     }
 }

@@ -76,3 +76,26 @@ pub fn parse_json<T: DeserializeOwned>(text: &[u8]) -> Result<T, ApiError> {
         }
     })
 }
+
+/// Parses one field's text into a domain type; the error names the field.
+pub fn parse_field<T>(field: &str, value: &str) -> Result<T, ApiError>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    value
+        .parse()
+        .map_err(|e: T::Err| ApiError::field(field, e.to_string()))
+}
+
+/// Parses a date or date-time (`YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS`, ISO 8601), naive as UTC.
+pub fn parse_date(field: &str, value: &str) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+    crate::data::csv::parse_time(value)
+        .and_then(chrono::DateTime::from_timestamp_millis)
+        .ok_or_else(|| {
+            ApiError::field(
+                field,
+                format!("invalid date {value:?}: expected YYYY-MM-DD or an ISO 8601 date-time"),
+            )
+        })
+}

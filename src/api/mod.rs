@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1` and its websocket streams. Handlers are thin: extract and
 //! validate, send one message, map the answer. Status codes are decided in [`error`] alone.
 
+pub mod data;
 pub mod dummy;
 pub mod error;
 pub mod health;
@@ -15,11 +16,16 @@ use actix_web::web;
 use ktrdr_actors::ProgressTracker;
 
 use crate::config::Settings;
+use crate::data::manager::DataManager;
+use crate::data::store::BarStore;
 use error::ApiError;
 
 /// What every handler can reach.
 pub struct AppState {
     pub tracker: Addr<ProgressTracker>,
+    pub data: Addr<DataManager>,
+    /// The local bar store, read directly (off the arbiter) by the data routes.
+    pub store: BarStore,
     pub settings: Arc<Settings>,
 }
 
@@ -39,7 +45,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(health::configure)
             .configure(operations::configure)
             .configure(ws::configure)
-            .configure(dummy::configure),
+            .configure(dummy::configure)
+            .configure(data::configure),
     )
     .default_service(web::to(|req: actix_web::HttpRequest| async move {
         Err::<actix_web::HttpResponse, _>(ApiError::NotFound(format!(

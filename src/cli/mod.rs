@@ -30,12 +30,39 @@ pub struct Listen {
     pub port: Option<u16>,
 }
 
+/// Which provider the IB host service serves bars from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProviderKind {
+    /// `{SYMBOL}_{timeframe}.csv` files from `--csv-dir`.
+    Csv,
+    /// IB Gateway / TWS (not built yet).
+    Ib,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct IbSource {
+    /// Where bars come from.
+    #[arg(long, value_enum, default_value_t = ProviderKind::Csv)]
+    pub provider: ProviderKind,
+    /// Folder of CSV files for `--provider csv`.
+    #[arg(long, default_value = "sample_data")]
+    pub csv_dir: std::path::PathBuf,
+    /// Added to every request, to simulate a slow gateway.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the backend: REST API under /api/v1 and websocket progress (port 8000).
     Serve(Listen),
     /// Run the IB host service (port 5001).
-    IbHost(Listen),
+    IbHost {
+        #[command(flatten)]
+        listen: Listen,
+        #[command(flatten)]
+        source: IbSource,
+    },
     /// Run the training host service (port 5002).
     TrainingHost(Listen),
     /// Operations on a running backend.

@@ -215,3 +215,49 @@ pub fn dead_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// Starts the real IB host service (CSV provider over `dir`) on port 0; returns its base URL.
+pub fn spawn_ib_host(dir: &std::path::Path, latency_ms: u64) -> String {
+    use ktrdr::hosts::ib::{provider::CsvProvider, IbHostState};
+    let provider = CsvProvider::new(dir, std::time::Duration::from_millis(latency_ms));
+    let state = actix_web::web::Data::new(IbHostState::new(std::sync::Arc::new(provider)));
+    let listener = server::bind("127.0.0.1", 0).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let srv = actix_web::HttpServer::new(move || {
+        actix_web::App::new().configure(|cfg| ktrdr::hosts::ib::configure(cfg, state.clone()))
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .disable_signals()
+    .run();
+    actix_web::rt::spawn(srv);
+    format!("http://{addr}")
+}
+
+/// Settings for a backend that loads through the IB host service at `ib_url` into `data_dir`.
+pub fn data_settings(ib_url: &str, data_dir: &std::path::Path) -> Settings {
+    let mut s = test_settings();
+    s.ib_host_service.enabled = true;
+    s.ib_host_service.url = ib_url.to_owned();
+    s.paths.data_dir = data_dir.to_owned();
+    s.host_client.max_retries = 1;
+    s
+}
+
+impl TestApp {
+    /// Waits (over the websocket) for an operation to end and returns its record.
+    pub async fn wait_for(&self, id: &str) -> Value {
+        let mut ws = self.ws(&format!("/operations/{id}/ws")).await;
+        ws.until_closed().await;
+        self.get(&format!("/operations/{id}")).await.1["data"].clone()
+    }
+
+    /// Starts a load and waits for its end.
+    pub async fn load(&self, body: Value) -> Value {
+        let (status, res) = self.post("/data/load", body).await;
+        assert_eq!(status, 200, "{res}");
+        let id = res["data"]["operation_id"].as_str().unwrap().to_owned();
+        self.wait_for(&id).await
+    }
+}

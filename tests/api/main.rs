@@ -3,6 +3,7 @@
 mod helpers;
 
 mod cli;
+mod data;
 mod host_client;
 mod operations;
 mod processes;

@@ -1,21 +1,192 @@
-//! `ktrdr ib-host`: serves historical bars from a provider. So far only its health endpoint;
-//! the providers and data endpoints come with the data path.
+//! `ktrdr ib-host`: serves historical bars from a provider (`--provider csv --csv-dir DIR`
+//! now; IB Gateway next). Endpoints as KTRDR's IB host service:
+//! `POST /data/historical {symbol, timeframe, start, end}`,
+//! `GET /data/head-timestamp?symbol=&timeframe=`, `POST /data/validate {symbol, timeframes}`,
+//! `GET /health`, `GET /health/detailed`.
+//!
+//! Bars travel as columns: `{"time": [ms since epoch, UTC], "open": [...], ...}`.
 
+pub mod provider;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use actix_web::{web, HttpResponse};
+use serde::Deserialize;
 use serde_json::json;
 
+use crate::api::error::ApiError;
+use crate::api::json::{parse_date, parse_field, ValidJson};
+use crate::data::timeframe::{Symbol, Timeframe};
+use provider::BarProvider;
+
+/// Shared state of the IB host service.
+pub struct IbHostState {
+    pub provider: Arc<dyn BarProvider>,
+    started: Instant,
+    requests: AtomicU64,
+    errors: AtomicU64,
+    last_error: Mutex<Option<String>>,
+}
+
+impl IbHostState {
+    pub fn new(provider: Arc<dyn BarProvider>) -> Self {
+        Self {
+            provider,
+            started: Instant::now(),
+            requests: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
+            last_error: Mutex::new(None),
+        }
+    }
+
+    /// Counts a request and, when it failed, its error.
+    fn count<T>(&self, result: Result<T, ApiError>) -> Result<T, ApiError> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        if let Err(e) = &result {
+            self.errors.fetch_add(1, Ordering::Relaxed);
+            *self.last_error.lock().expect("lock") = Some(e.to_string());
+        }
+        result
+    }
+}
+
 /// Routes of the IB host service.
-pub fn configure(cfg: &mut web::ServiceConfig, started: Instant) {
-    cfg.route(
-        "/health",
-        web::get().to(move || async move {
-            HttpResponse::Ok().json(json!({
-                "status": "healthy",
-                "service": "ib-host",
-                "uptime_seconds": started.elapsed().as_secs_f64(),
-            }))
-        }),
-    );
+pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<IbHostState>) {
+    cfg.app_data(state)
+        .route("/health", web::get().to(health))
+        .route("/health/detailed", web::get().to(health_detailed))
+        .route("/data/historical", web::post().to(historical))
+        .route("/data/head-timestamp", web::get().to(head_timestamp))
+        .route("/data/validate", web::post().to(validate));
+}
+
+async fn health(state: web::Data<IbHostState>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({
+        "status": "healthy",
+        "service": "ib-host",
+        "provider": state.provider.name(),
+        "uptime_seconds": state.started.elapsed().as_secs_f64(),
+    }))
+}
+
+async fn health_detailed(state: web::Data<IbHostState>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({
+        "status": "healthy",
+        "service": "ib-host",
+        "provider": state.provider.name(),
+        "uptime_seconds": state.started.elapsed().as_secs_f64(),
+        "requests": state.requests.load(Ordering::Relaxed),
+        "errors": state.errors.load(Ordering::Relaxed),
+        "last_error": *state.last_error.lock().expect("lock"),
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HistoricalRequest {
+    symbol: String,
+    timeframe: String,
+    start: String,
+    end: String,
+}
+
+async fn historical(
+    state: web::Data<IbHostState>,
+    ValidJson(req): ValidJson<HistoricalRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let result = async {
+        let symbol: Symbol = parse_field("body -> symbol", &req.symbol)?;
+        let timeframe: Timeframe = parse_field("body -> timeframe", &req.timeframe)?;
+        let start = parse_date("body -> start", &req.start)?;
+        let end = parse_date("body -> end", &req.end)?;
+        if end <= start {
+            return Err(ApiError::field("body -> end", "must be after start"));
+        }
+        let bars = state
+            .provider
+            .historical(symbol.clone(), timeframe, start, end)
+            .await?;
+        Ok(HttpResponse::Ok().json(json!({
+            "success": true,
+            "symbol": symbol,
+            "timeframe": timeframe,
+            "count": bars.len(),
+            "bars": bars,
+        })))
+    }
+    .await;
+    state.count(result)
+}
+
+#[derive(Debug, Deserialize)]
+struct HeadQuery {
+    symbol: Option<String>,
+    timeframe: Option<String>,
+}
+
+async fn head_timestamp(
+    state: web::Data<IbHostState>,
+    query: web::Query<HeadQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let result = async {
+        let required = |name: &str, v: &Option<String>| {
+            v.clone()
+                .ok_or_else(|| ApiError::field(format!("query -> {name}"), "is required"))
+        };
+        let symbol: Symbol = parse_field("query -> symbol", &required("symbol", &query.symbol)?)?;
+        let timeframe: Timeframe = parse_field(
+            "query -> timeframe",
+            &required("timeframe", &query.timeframe)?,
+        )?;
+        let head = state
+            .provider
+            .head_timestamp(symbol.clone(), timeframe)
+            .await?;
+        Ok(HttpResponse::Ok().json(json!({
+            "success": true,
+            "symbol": symbol,
+            "timeframe": timeframe,
+            "head_timestamp": head,
+        })))
+    }
+    .await;
+    state.count(result)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ValidateRequest {
+    symbol: String,
+    #[serde(default)]
+    timeframes: Vec<String>,
+}
+
+async fn validate(
+    state: web::Data<IbHostState>,
+    ValidJson(req): ValidJson<ValidateRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let result = async {
+        let symbol: Symbol = parse_field("body -> symbol", &req.symbol)?;
+        let wanted = req
+            .timeframes
+            .iter()
+            .map(|t| parse_field::<Timeframe>("body -> timeframes", t))
+            .collect::<Result<Vec<_>, _>>()?;
+        let info = state.provider.validate(symbol).await?;
+        let missing: Vec<&Timeframe> = wanted
+            .iter()
+            .filter(|t| !info.available_timeframes.contains(t))
+            .collect();
+        Ok(HttpResponse::Ok().json(json!({
+            "success": true,
+            "valid": missing.is_empty(),
+            "symbol": info.symbol,
+            "available_timeframes": info.available_timeframes,
+            "missing_timeframes": missing,
+        })))
+    }
+    .await;
+    state.count(result)
 }

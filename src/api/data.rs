@@ -1,0 +1,299 @@
+//! `/api/v1/data/...`, `/api/v1/symbols`, `/api/v1/timeframes`: loads and the local store.
+
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::error::{ok, ApiError};
+use super::json::{parse_date, parse_field, ValidJson};
+use super::AppState;
+use crate::data::bars::Bars;
+use crate::data::calendar::Calendar;
+use crate::data::manager::{LoadRequest, StartLoad};
+use crate::data::store::BarStore;
+use crate::data::timeframe::{Symbol, Timeframe};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/data/load", web::post().to(load))
+        .route("/data/range", web::post().to(range))
+        .route("/data/{symbol}/{timeframe}", web::get().to(bars))
+        .route("/symbols", web::get().to(symbols))
+        .route("/timeframes", web::get().to(timeframes));
+}
+
+/// `POST /data/load` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoadBody {
+    symbol: String,
+    timeframe: String,
+    #[serde(default = "default_mode")]
+    mode: String,
+    start_date: Option<String>,
+    end_date: Option<String>,
+    /// `us_equity`, `forex` or `crypto`; by default from the symbol's shape.
+    calendar: Option<String>,
+}
+
+fn default_mode() -> String {
+    "tail".into()
+}
+
+/// An optional `[start, end]` from a request.
+type DateRange = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+fn date_range(
+    start: &Option<String>,
+    end: &Option<String>,
+    prefix: &str,
+) -> Result<DateRange, ApiError> {
+    let start = start
+        .as_deref()
+        .map(|s| parse_date(&format!("{prefix}start_date"), s))
+        .transpose()?;
+    let end = end
+        .as_deref()
+        .map(|s| parse_date(&format!("{prefix}end_date"), s))
+        .transpose()?;
+    if let (Some(s), Some(e)) = (start, end) {
+        if e <= s {
+            return Err(ApiError::field(
+                format!("{prefix}end_date"),
+                "must be after start_date",
+            ));
+        }
+    }
+    Ok((start, end))
+}
+
+impl LoadBody {
+    fn validate(self) -> Result<LoadRequest, ApiError> {
+        let symbol: Symbol = parse_field("body -> symbol", &self.symbol)?;
+        let timeframe = parse_field("body -> timeframe", &self.timeframe)?;
+        let mode = parse_field("body -> mode", &self.mode)?;
+        let (start, end) = date_range(&self.start_date, &self.end_date, "body -> ")?;
+        let calendar = match &self.calendar {
+            Some(c) => parse_field("body -> calendar", c)?,
+            None => Calendar::for_symbol(symbol.as_str()),
+        };
+        Ok(LoadRequest {
+            symbol,
+            timeframe,
+            mode,
+            start,
+            end,
+            calendar,
+        })
+    }
+}
+
+#[tracing::instrument(skip_all)]
+async fn load(
+    state: web::Data<AppState>,
+    ValidJson(body): ValidJson<LoadBody>,
+) -> Result<HttpResponse, ApiError> {
+    let req = body.validate()?;
+    let id = state.data.send(StartLoad(req)).await?;
+    Ok(ok(json!({
+        "status": "started",
+        "operation_id": id,
+        "fetched_bars": 0,
+        "cached_before": false,
+        "merged_file": "",
+        "gaps_analyzed": 0,
+        "segments_fetched": 0,
+        "ib_requests_made": 0,
+        "execution_time_seconds": 0.0,
+        "error_message": null,
+    })))
+}
+
+/// Reads a series off the arbiter thread.
+async fn read(store: &BarStore, symbol: Symbol, tf: Timeframe) -> Result<Bars, ApiError> {
+    let store = store.clone();
+    web::block(move || store.read(&symbol, tf))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// KTRDR writes bar dates as naive UTC: `2013-02-25T00:00:00`.
+fn naive(t: i64) -> String {
+    DateTime::from_timestamp_millis(t)
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string()
+}
+
+fn iso(t: Option<DateTime<Utc>>) -> Value {
+    json!(t.map(|t| t.to_rfc3339()))
+}
+
+#[derive(Debug, Deserialize)]
+struct BarsQuery {
+    start_date: Option<String>,
+    end_date: Option<String>,
+}
+
+#[tracing::instrument(skip_all, fields(symbol = %path.0, timeframe = %path.1))]
+async fn bars(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    query: web::Query<BarsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let symbol: Symbol = parse_field("path -> symbol", &path.0)?;
+    let tf: Timeframe = parse_field("path -> timeframe", &path.1)?;
+    let (start, end) = date_range(&query.start_date, &query.end_date, "query -> ")?;
+    let all = read(&state.store, symbol.clone(), tf).await?;
+    if all.is_empty() {
+        return Err(ApiError::NotFound(format!(
+            "No data stored for {symbol} {tf}"
+        )));
+    }
+    let b = all.slice_range(
+        start.map(|s| s.timestamp_millis()),
+        end.map(|e| e.timestamp_millis() + 1),
+    );
+    let dates: Vec<String> = b.time.iter().map(|&t| naive(t)).collect();
+    let ohlcv: Vec<[f64; 5]> = (0..b.len())
+        .map(|i| [b.open[i], b.high[i], b.low[i], b.close[i], b.volume[i]])
+        .collect();
+    Ok(ok(json!({
+        "dates": dates,
+        "ohlcv": ohlcv,
+        "points": null,
+        "metadata": {
+            "symbol": symbol,
+            "timeframe": tf,
+            "start_date": iso(b.first_time()),
+            "end_date": iso(b.last_time()),
+            "point_count": b.len(),
+        },
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RangeBody {
+    symbol: String,
+    timeframe: String,
+}
+
+async fn range(
+    state: web::Data<AppState>,
+    ValidJson(body): ValidJson<RangeBody>,
+) -> Result<HttpResponse, ApiError> {
+    let symbol: Symbol = parse_field("body -> symbol", &body.symbol)?;
+    let tf: Timeframe = parse_field("body -> timeframe", &body.timeframe)?;
+    let b = read(&state.store, symbol.clone(), tf).await?;
+    if b.is_empty() {
+        return Err(ApiError::NotFound(format!(
+            "No data stored for {symbol} {tf}"
+        )));
+    }
+    Ok(ok(json!({
+        "symbol": symbol,
+        "timeframe": tf,
+        "start_date": b.time.first().map(|&t| naive(t)),
+        "end_date": b.time.last().map(|&t| naive(t)),
+        "point_count": b.len(),
+    })))
+}
+
+async fn symbols(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    let listed = web::block(move || {
+        let mut out: Vec<(Symbol, Vec<Value>)> = Vec::new();
+        for s in store.list() {
+            let series = match store.read(&s.symbol, s.timeframe) {
+                Ok(b) => json!({
+                    "timeframe": s.timeframe,
+                    "start_date": iso(b.first_time()),
+                    "end_date": iso(b.last_time()),
+                    "point_count": b.len(),
+                }),
+                Err(e) => json!({"timeframe": s.timeframe, "error": e.to_string()}),
+            };
+            match out.last_mut() {
+                Some((sym, list)) if *sym == s.symbol => list.push(series),
+                _ => out.push((s.symbol, vec![series])),
+            }
+        }
+        out
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let data: Vec<Value> = listed
+        .into_iter()
+        .map(|(symbol, series)| {
+            json!({
+                "symbol": symbol,
+                "name": symbol,
+                "type": "unknown",
+                "exchange": "unknown",
+                "currency": "unknown",
+                "available_timeframes": series.iter().map(|s| s["timeframe"].clone()).collect::<Vec<_>>(),
+                "trading_hours": null,
+                "series": series,
+            })
+        })
+        .collect();
+    Ok(ok(data))
+}
+
+async fn timeframes() -> HttpResponse {
+    let data: Vec<Value> = Timeframe::ALL
+        .iter()
+        .map(|t| {
+            let (name, description) = t.describe();
+            json!({"id": t, "name": name, "description": description})
+        })
+        .collect();
+    ok(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::gaps::LoadMode;
+
+    /// Modes and calendars parse; each bad field is named.
+    #[test]
+    fn load_body_validation() {
+        let body = |v: Value| serde_json::from_value::<LoadBody>(v).unwrap().validate();
+        let r = body(json!({"symbol": "EURUSD", "timeframe": "1h"})).unwrap();
+        assert_eq!((r.mode, r.calendar), (LoadMode::Tail, Calendar::Forex));
+        for (v, field) in [
+            (
+                json!({"symbol": "../x", "timeframe": "1h"}),
+                "body -> symbol",
+            ),
+            (
+                json!({"symbol": "A", "timeframe": "3h"}),
+                "body -> timeframe",
+            ),
+            (
+                json!({"symbol": "A", "timeframe": "1h", "mode": "all"}),
+                "body -> mode",
+            ),
+            (
+                json!({"symbol": "A", "timeframe": "1h", "start_date": "yesterday"}),
+                "body -> start_date",
+            ),
+            (
+                json!({"symbol": "A", "timeframe": "1h", "start_date": "2024-02-01", "end_date": "2024-01-01"}),
+                "body -> end_date",
+            ),
+            (
+                json!({"symbol": "A", "timeframe": "1h", "calendar": "moon"}),
+                "body -> calendar",
+            ),
+        ] {
+            match body(v) {
+                Err(ApiError::Validation { details, .. }) => assert_eq!(details[0].field, field),
+                other => panic!("{field}: {other:?}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,292 @@
+//! The data path: the real backend loading through the real IB host service (CSV provider)
+//! on port 0 into a temporary store.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+
+use crate::helpers::{data_settings, dead_port, spawn_app_with, spawn_ib_host};
+
+const GOOG: &str = include_str!("../../sample_data/GOOG_1d.csv");
+
+/// Hourly bars, every hour (crypto calendar), from `start` for `hours` hours.
+fn hourly_csv(start: DateTime<Utc>, hours: i64, header: bool) -> String {
+    let mut out = String::new();
+    if header {
+        out.push_str("datetime,open,high,low,close,volume\n");
+    }
+    for h in 0..hours {
+        let t = start + Duration::hours(h);
+        let p = 100.0 + (h % 50) as f64;
+        writeln!(
+            out,
+            "{},{p},{},{},{},{}",
+            t.format("%Y-%m-%d %H:%M:%S"),
+            p + 1.0,
+            p - 1.0,
+            p + 0.5,
+            10 + h
+        )
+        .unwrap();
+    }
+    out
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// `full` into an empty store fetches GOOG's 2148 real daily bars; a second `full` over the
+/// same range finds every hole (weekends, NYSE holidays) expected and fetches nothing.
+#[actix_web::test]
+async fn full_load_of_real_goog_daily() {
+    let src = tempfile::tempdir().unwrap();
+    std::fs::write(src.path().join("GOOG_1d.csv"), GOOG).unwrap();
+    let store = tempfile::tempdir().unwrap();
+    let app = spawn_app_with(data_settings(&spawn_ib_host(src.path(), 0), store.path())).await;
+
+    let op = app
+        .load(json!({"symbol": "GOOG", "timeframe": "1d", "mode": "full", "start_date": "2004-01-01", "end_date": "2013-03-02"}))
+        .await;
+    assert_eq!(op["status"], "completed", "{op}");
+    let summary = &op["result_summary"];
+    assert_eq!(summary["fetched_bars"], 2148);
+    assert_eq!(summary["cached_before"], false);
+    assert_eq!(summary["segments_failed"], 0);
+    assert!(
+        summary["segments_fetched"].as_u64().unwrap() >= 10,
+        "365-day segments: {summary}"
+    );
+    assert_eq!(files(store.path()), vec!["GOOG_1d.parquet"]);
+    let (_, range) = app
+        .post("/data/range", json!({"symbol": "GOOG", "timeframe": "1d"}))
+        .await;
+    assert_eq!(range["data"]["point_count"], 2148);
+    assert_eq!(range["data"]["start_date"], "2004-08-19T00:00:00");
+    let (_, bars) = app.get("/data/GOOG/1d?start_date=2013-02-25").await;
+    assert_eq!(bars["data"]["dates"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        bars["data"]["ohlcv"][4],
+        json!([797.8, 807.14, 796.15, 806.19, 2175400.0])
+    );
+
+    let again = app
+        .load(json!({"symbol": "GOOG", "timeframe": "1d", "mode": "full", "start_date": "2004-08-19", "end_date": "2013-03-02"}))
+        .await;
+    assert_eq!(again["result_summary"]["gaps_to_fetch"], 0, "{again}");
+    assert!(again["result_summary"]["expected_gaps"].as_u64().unwrap() > 400);
+    assert_eq!(again["result_summary"]["requests_made"], 0);
+}
+
+/// `tail` after rows were appended at the source fetches exactly the new rows; `local` never
+/// asks the host.
+#[actix_web::test]
+async fn tail_after_append_and_local() {
+    let src = tempfile::tempdir().unwrap();
+    let csv = src.path().join("SYNTH_1h.csv");
+    let t0: DateTime<Utc> = "2024-01-01T00:00:00Z".parse().unwrap();
+    std::fs::write(&csv, hourly_csv(t0, 24 * 40, true)).unwrap();
+    let store = tempfile::tempdir().unwrap();
+    let ib = spawn_ib_host(src.path(), 0);
+    let app = spawn_app_with(data_settings(&ib, store.path())).await;
+    let base = json!({"symbol": "SYNTH", "timeframe": "1h", "calendar": "crypto"});
+    let with = |extra: serde_json::Value| {
+        let mut b = base.clone();
+        b.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        b
+    };
+    let first = app
+        .load(with(
+            json!({"mode": "full", "start_date": "2024-01-01", "end_date": "2024-02-10"}),
+        ))
+        .await;
+    assert_eq!(first["result_summary"]["fetched_bars"], 24 * 40, "{first}");
+
+    let more = hourly_csv(t0 + Duration::hours(24 * 40), 30, false);
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&csv)
+        .unwrap()
+        .write_all_str(&more);
+    let tail = app
+        .load(with(json!({"mode": "tail", "end_date": "2024-02-12"})))
+        .await;
+    assert_eq!(tail["result_summary"]["fetched_bars"], 30, "{tail}");
+    assert_eq!(tail["result_summary"]["cached_before"], true);
+    let (_, range) = app
+        .post("/data/range", json!({"symbol": "SYNTH", "timeframe": "1h"}))
+        .await;
+    assert_eq!(range["data"]["point_count"], 24 * 40 + 30);
+
+    let client = awc::Client::default();
+    let requests = |body: serde_json::Value| body["requests"].as_u64().unwrap();
+    let before: serde_json::Value = client
+        .get(format!("{ib}/health/detailed"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let local = app.load(with(json!({"mode": "local"}))).await;
+    assert_eq!(local["status"], "completed");
+    assert_eq!(local["result_summary"]["fetched_bars"], 0);
+    let after: serde_json::Value = client
+        .get(format!("{ib}/health/detailed"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(requests(before), requests(after), "local asked the host");
+}
+
+trait AppendStr {
+    fn write_all_str(&mut self, s: &str);
+}
+
+impl AppendStr for std::fs::File {
+    fn write_all_str(&mut self, s: &str) {
+        use std::io::Write;
+        self.write_all(s.as_bytes()).unwrap();
+    }
+}
+
+/// Cancelling a slow multi-segment load keeps the segments already saved, whole, and leaves
+/// no temporary file.
+#[actix_web::test]
+async fn cancel_mid_load_keeps_completed_segments() {
+    let src = tempfile::tempdir().unwrap();
+    let t0: DateTime<Utc> = "2023-01-01T00:00:00Z".parse().unwrap();
+    std::fs::write(
+        src.path().join("SLOW_1h.csv"),
+        hourly_csv(t0, 24 * 300, true),
+    )
+    .unwrap();
+    let store = tempfile::tempdir().unwrap();
+    let mut settings = data_settings(&spawn_ib_host(src.path(), 300), store.path());
+    settings.data.load_concurrency = 1;
+    let app = spawn_app_with(settings).await;
+    let (_, res) = app
+        .post("/data/load", json!({"symbol": "SLOW", "timeframe": "1h", "calendar": "crypto", "mode": "full", "start_date": "2023-01-01", "end_date": "2023-10-28"}))
+        .await;
+    let id = res["data"]["operation_id"].as_str().unwrap().to_owned();
+    let mut ws = app.ws(&format!("/operations/{id}/ws")).await;
+    loop {
+        let ev = ws.event().await;
+        if ev["operation"]["progress"]["context"]["current_segment"]
+            .as_u64()
+            .unwrap_or(0)
+            >= 2
+        {
+            break;
+        }
+    }
+    let (status, _) = app.delete(&format!("/operations/{id}")).await;
+    assert_eq!(status, 200);
+    let (_, op) = app.get(&format!("/operations/{id}")).await;
+    assert_eq!(op["data"]["status"], "cancelled");
+    let segments_done = op["data"]["progress"]["context"]["current_segment"]
+        .as_u64()
+        .unwrap();
+    assert!(segments_done < 10, "ran to the end before the cancel");
+    assert_eq!(files(store.path()), vec!["SLOW_1h.parquet"], "no temp file");
+    let (_, range) = app
+        .post("/data/range", json!({"symbol": "SLOW", "timeframe": "1h"}))
+        .await;
+    let kept = range["data"]["point_count"].as_u64().unwrap();
+    assert_eq!(kept % (24 * 30), 0, "whole 30-day segments only: {kept}");
+    assert!((2 * 24 * 30..24 * 300).contains(&kept), "{kept}");
+}
+
+/// Host down: the load fails with a clear error and the store is untouched.
+#[actix_web::test]
+async fn host_down_fails_cleanly() {
+    let store = tempfile::tempdir().unwrap();
+    let url = format!("http://127.0.0.1:{}", dead_port());
+    let app = spawn_app_with(data_settings(&url, store.path())).await;
+    let op = app
+        .load(json!({"symbol": "GOOG", "timeframe": "1d", "mode": "full", "start_date": "2010-01-01", "end_date": "2011-01-01"}))
+        .await;
+    assert_eq!(op["status"], "failed");
+    let msg = op["error_message"].as_str().unwrap();
+    assert!(msg.contains("cannot reach IB host service"), "{msg}");
+    assert!(files(store.path()).is_empty());
+}
+
+/// Unknown symbols fail with the host's reason; bad input is a 400 naming the field.
+#[actix_web::test]
+async fn unknown_symbol_and_bad_input() {
+    let src = tempfile::tempdir().unwrap();
+    std::fs::write(src.path().join("GOOG_1d.csv"), GOOG).unwrap();
+    let store = tempfile::tempdir().unwrap();
+    let app = spawn_app_with(data_settings(&spawn_ib_host(src.path(), 0), store.path())).await;
+    let op = app
+        .load(json!({"symbol": "NOPE", "timeframe": "1d", "mode": "full"}))
+        .await;
+    assert_eq!(op["status"], "failed");
+    assert!(
+        op["error_message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown symbol NOPE"),
+        "{op}"
+    );
+    let op = app
+        .load(json!({"symbol": "GOOG", "timeframe": "1h", "mode": "full"}))
+        .await;
+    assert!(
+        op["error_message"]
+            .as_str()
+            .unwrap()
+            .contains("no 1h data for GOOG"),
+        "{op}"
+    );
+
+    for (body, field) in [
+        (
+            json!({"symbol": "../etc", "timeframe": "1d"}),
+            "body -> symbol",
+        ),
+        (
+            json!({"symbol": "GOOG", "timeframe": "2d"}),
+            "body -> timeframe",
+        ),
+        (
+            json!({"symbol": "GOOG", "timeframe": "1d", "mode": "everything"}),
+            "body -> mode",
+        ),
+        (
+            json!({"symbol": "GOOG", "timeframe": "1d", "start_date": "2020-13-01"}),
+            "body -> start_date",
+        ),
+        (
+            json!({"symbol": "GOOG", "timeframe": "1d", "start_date": "2020-02-01", "end_date": "2020-01-01"}),
+            "body -> end_date",
+        ),
+        (json!({"timeframe": "1d"}), "body"),
+    ] {
+        let (status, res) = app.post("/data/load", body.clone()).await;
+        assert_eq!(status, 400, "{body}: {res}");
+        let got = res["error"]["details"][0]["field"].as_str().unwrap();
+        assert!(got.starts_with(field), "{body}: {got}");
+    }
+    let (status, res) = app.get("/data/GOOG/3h").await;
+    assert_eq!(status, 400, "{res}");
+    let (status, _) = app.get("/data/NOTHING/1d").await;
+    assert_eq!(status, 404);
+    let (_, tfs) = app.get("/timeframes").await;
+    assert_eq!(tfs["data"][0]["id"], "1m");
+}
