@@ -2,6 +2,8 @@
 //! measurement: `| benchmark | value | goal | notes |`. Everything runs on loopback, in-process
 //! servers included, on whatever machine runs it: the numbers are that machine's.
 
+mod data;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -15,7 +17,7 @@ use ktrdr_actors::{start_operation, JobContext, OperationSpec, OperationType, Pr
 use serde_json::json;
 use tokio::sync::Semaphore;
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
@@ -23,12 +25,12 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i]
 }
 
-fn sorted(mut v: Vec<f64>) -> Vec<f64> {
+pub(crate) fn sorted(mut v: Vec<f64>) -> Vec<f64> {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     v
 }
 
-fn row(name: &str, value: String, goal: &str, notes: &str) {
+pub(crate) fn row(name: &str, value: String, goal: &str, notes: &str) {
     println!("| {name} | {value} | {goal} | {notes} |");
 }
 
@@ -215,5 +217,8 @@ fn main() {
             progress_latency(n, 50).await;
         }
         pooled_vs_unpooled(2000).await;
+        data::pipeline_throughput();
+        data::full_load_end_to_end().await;
+        data::cancel_mid_fetch(50).await;
     });
 }
