@@ -7,11 +7,9 @@ use clap::Parser;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::web;
 use ktrdr::cli::{self, Cli, Command, IbSource, Listen, ProviderKind};
 use ktrdr::config::Settings;
 use ktrdr::hosts::ib::provider::{BarProvider, CsvProvider};
-use ktrdr::hosts::ib::IbHostState;
 use ktrdr::{hosts, server};
 
 fn main() -> ExitCode {
@@ -94,11 +92,7 @@ async fn run_server(role: Role, listen: Listen, settings: Settings) -> std::io::
                     ))
                 }
             };
-            let state = web::Data::new(IbHostState::new(provider));
-            server::serve_app(&host, port, "IB host service", move |cfg| {
-                hosts::ib::configure(cfg, state.clone())
-            })
-            .await
+            server::serve_app(&host, port, "IB host service", hosts::ib::app(provider)).await
         }
         Role::TrainingHost => {
             let port = listen.port.unwrap_or(5002);

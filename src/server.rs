@@ -144,6 +144,27 @@ pub async fn serve(settings: Settings, host: &str, port: u16) -> io::Result<()> 
     Ok(())
 }
 
+/// Spawns an app on `listener` in the current actix system (`workers` threads, no signal
+/// handling); returns the base URL and the server's handle.
+pub fn spawn_app<F>(
+    listener: TcpListener,
+    workers: usize,
+    factory: F,
+) -> io::Result<(String, ServerHandle)>
+where
+    F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
+{
+    let addr = listener.local_addr()?;
+    let server = HttpServer::new(move || App::new().configure(factory.clone()))
+        .workers(workers)
+        .listen(listener)?
+        .disable_signals()
+        .run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    Ok((format!("http://{addr}"), handle))
+}
+
 /// Runs a host-service app until a signal.
 pub async fn serve_app<F>(host: &str, port: u16, name: &str, factory: F) -> io::Result<()>
 where

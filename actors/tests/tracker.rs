@@ -49,6 +49,24 @@ fn collector(
     (Collector { tx, gate }.start().recipient(), rx)
 }
 
+/// Subscribes `recipient` to operation `id`.
+async fn subscribe(
+    tracker: &Addr<ProgressTracker>,
+    recipient: Recipient<OperationEvent>,
+    id: &OperationId,
+    since: Option<u64>,
+) {
+    tracker
+        .send(Subscribe {
+            recipient,
+            operation: Some(id.clone()),
+            since,
+        })
+        .await
+        .unwrap()
+        .unwrap();
+}
+
 fn spec(kind: &str) -> OperationSpec {
     OperationSpec {
         kind: OperationType::new(kind).unwrap(),
@@ -102,15 +120,7 @@ async fn subscriber_sees_snapshot_progress_completed_in_order() {
     let gate = Arc::new(Semaphore::new(0));
     let id = start_operation(&tracker, spec("dummy"), stepping_job(5, gate.clone()));
     let (rcpt, mut rx) = collector(None);
-    tracker
-        .send(Subscribe {
-            recipient: rcpt,
-            operation: Some(id.clone()),
-            since: None,
-        })
-        .await
-        .unwrap()
-        .unwrap();
+    subscribe(&tracker, rcpt, &id, None).await;
     gate.add_permits(5);
     let events = recv_until_terminal(&mut rx).await;
     assert_eq!(events[0].kind, EventKind::Snapshot);
@@ -139,15 +149,7 @@ async fn cancel_stops_actor_and_records_cancelled() {
     let gate = Arc::new(Semaphore::new(0));
     let id = start_operation(&tracker, spec("dummy"), stepping_job(1000, gate.clone()));
     let (rcpt, mut rx) = collector(None);
-    tracker
-        .send(Subscribe {
-            recipient: rcpt,
-            operation: Some(id.clone()),
-            since: None,
-        })
-        .await
-        .unwrap()
-        .unwrap();
+    subscribe(&tracker, rcpt, &id, None).await;
     gate.add_permits(3);
     let rec = tracker
         .send(CancelOperation {
@@ -238,15 +240,7 @@ async fn stalled_subscriber_is_coalesced_and_gets_final_event() {
     let (slow, mut slow_rx) = collector(Some(stall.clone()));
     let (fast, mut fast_rx) = collector(None);
     for r in [slow, fast] {
-        tracker
-            .send(Subscribe {
-                recipient: r,
-                operation: Some(id.clone()),
-                since: None,
-            })
-            .await
-            .unwrap()
-            .unwrap();
+        subscribe(&tracker, r, &id, None).await;
     }
     gate.add_permits(200);
     // The operation runs to completion and the other subscriber sees it through to the final
@@ -295,30 +289,14 @@ async fn since_replays_missed_events() {
     let gate = Arc::new(Semaphore::new(0));
     let id = start_operation(&tracker, spec("dummy"), stepping_job(10, gate.clone()));
     let (rcpt, mut rx) = collector(None);
-    tracker
-        .send(Subscribe {
-            recipient: rcpt,
-            operation: Some(id.clone()),
-            since: None,
-        })
-        .await
-        .unwrap()
-        .unwrap();
+    subscribe(&tracker, rcpt, &id, None).await;
     gate.add_permits(2);
     let cut = recv_until_percentage(&mut rx, 20.0).await.seq;
     // The first subscriber "disconnects" here; the operation goes on to 60%.
     gate.add_permits(4);
     recv_until_percentage(&mut rx, 60.0).await;
     let (rcpt, mut rx2) = collector(None);
-    tracker
-        .send(Subscribe {
-            recipient: rcpt,
-            operation: Some(id),
-            since: Some(cut),
-        })
-        .await
-        .unwrap()
-        .unwrap();
+    subscribe(&tracker, rcpt, &id, Some(cut)).await;
     let mut replayed = Vec::new();
     for _ in 0..4 {
         let ev = rx2.recv().await.unwrap();
@@ -339,15 +317,7 @@ async fn timeout_cancels_operation() {
     s.timeout = Some(Duration::from_millis(50));
     let id = start_operation(&tracker, s, stepping_job(1, Arc::new(Semaphore::new(0))));
     let (rcpt, mut rx) = collector(None);
-    tracker
-        .send(Subscribe {
-            recipient: rcpt,
-            operation: Some(id.clone()),
-            since: None,
-        })
-        .await
-        .unwrap()
-        .unwrap();
+    subscribe(&tracker, rcpt, &id, None).await;
     let events = recv_until_terminal(&mut rx).await;
     assert_eq!(events.last().unwrap().kind, EventKind::Cancelled);
     let rec = tracker.send(GetOperation(id)).await.unwrap().unwrap();
@@ -363,15 +333,7 @@ async fn list_filters_paginates_and_retains() {
         let gate = Arc::new(Semaphore::new(1));
         let id = start_operation(&tracker, spec("quick"), stepping_job(1, gate));
         let (rcpt, mut rx) = collector(None);
-        tracker
-            .send(Subscribe {
-                recipient: rcpt,
-                operation: Some(id.clone()),
-                since: None,
-            })
-            .await
-            .unwrap()
-            .unwrap();
+        subscribe(&tracker, rcpt, &id, None).await;
         recv_until_terminal(&mut rx).await;
         ids.push(id);
     }

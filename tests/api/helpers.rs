@@ -218,21 +218,14 @@ pub fn dead_port() -> u16 {
 
 /// Starts the real IB host service (CSV provider over `dir`) on port 0; returns its base URL.
 pub fn spawn_ib_host(dir: &std::path::Path, latency_ms: u64) -> String {
-    use ktrdr::hosts::ib::{provider::CsvProvider, IbHostState};
-    let provider = CsvProvider::new(dir, std::time::Duration::from_millis(latency_ms));
-    let state = actix_web::web::Data::new(IbHostState::new(std::sync::Arc::new(provider)));
-    let listener = server::bind("127.0.0.1", 0).unwrap();
-    let addr = listener.local_addr().unwrap();
-    let srv = actix_web::HttpServer::new(move || {
-        actix_web::App::new().configure(|cfg| ktrdr::hosts::ib::configure(cfg, state.clone()))
-    })
-    .workers(1)
-    .listen(listener)
-    .unwrap()
-    .disable_signals()
-    .run();
-    actix_web::rt::spawn(srv);
-    format!("http://{addr}")
+    let provider = ktrdr::hosts::ib::provider::CsvProvider::new(
+        dir,
+        std::time::Duration::from_millis(latency_ms),
+    );
+    let app = ktrdr::hosts::ib::app(std::sync::Arc::new(provider));
+    server::spawn_app(server::bind("127.0.0.1", 0).unwrap(), 1, app)
+        .unwrap()
+        .0
 }
 
 /// Settings for a backend that loads through the IB host service at `ib_url` into `data_dir`.

@@ -14,7 +14,7 @@ use ktrdr::data::gaps::{GapAnalyzer, LoadMode};
 use ktrdr::data::store::BarStore;
 use ktrdr::data::timeframe::{Symbol, Timeframe};
 use ktrdr::data::validation::validate;
-use ktrdr::hosts::ib::{provider::CsvProvider, IbHostState};
+use ktrdr::hosts::ib::provider::CsvProvider;
 use ktrdr::server::{self, Backend};
 use serde_json::{json, Value};
 
@@ -75,12 +75,20 @@ pub fn pipeline_throughput() {
         "gap analysis, 1M 1m bars (full mode)",
         rate(N, gap_time),
         "< 50 ms",
-        &format!("{} closed-market holes examined, none to fetch", analysis.expected),
+        &format!(
+            "{} closed-market holes examined, none to fetch",
+            analysis.expected
+        ),
     );
 
     let t = Instant::now();
     let (clean, report) = validate(&bars, Timeframe::M1);
-    row("validation, 1M 1m bars", rate(N, t.elapsed()), "-", &format!("{} issues", report.issues.len()));
+    row(
+        "validation, 1M 1m bars",
+        rate(N, t.elapsed()),
+        "-",
+        &format!("{} issues", report.issues.len()),
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let store = BarStore::new(dir.path());
@@ -89,7 +97,12 @@ pub fn pipeline_throughput() {
     let fresh = clean.slice_range(Some(clean.time[N - 1000]), None);
     let t = Instant::now();
     store.merge_and_save(&sym, Timeframe::M1, &fresh).unwrap();
-    row("merge + atomic save, 1M stored + 1k new bars", rate(N, t.elapsed()), "-", "Parquet, fsync'd");
+    row(
+        "merge + atomic save, 1M stored + 1k new bars",
+        rate(N, t.elapsed()),
+        "-",
+        "Parquet, fsync'd",
+    );
 
     let mut reads = Vec::new();
     for _ in 0..5 {
@@ -99,23 +112,21 @@ pub fn pipeline_throughput() {
         assert_eq!(back.len(), N);
     }
     reads.sort();
-    row("store read, 1M 1m bars", rate(N, reads[2]), "< 100 ms", "median of 5, warm page cache");
+    row(
+        "store read, 1M 1m bars",
+        rate(N, reads[2]),
+        "< 100 ms",
+        "median of 5, warm page cache",
+    );
 }
 
-async fn backend_with_host(csv_dir: &std::path::Path, latency_ms: u64) -> (Backend, String, tempfile::TempDir) {
+async fn backend_with_host(
+    csv_dir: &std::path::Path,
+    latency_ms: u64,
+) -> (Backend, String, tempfile::TempDir) {
     let provider = CsvProvider::new(csv_dir, Duration::from_millis(latency_ms));
-    let state = actix_web::web::Data::new(IbHostState::new(Arc::new(provider)));
-    let listener = server::bind("127.0.0.1", 0).unwrap();
-    let ib = format!("http://{}", listener.local_addr().unwrap());
-    let srv = actix_web::HttpServer::new(move || {
-        actix_web::App::new().configure(|cfg| ktrdr::hosts::ib::configure(cfg, state.clone()))
-    })
-    .workers(1)
-    .listen(listener)
-    .unwrap()
-    .disable_signals()
-    .run();
-    actix_web::rt::spawn(srv);
+    let app = ktrdr::hosts::ib::app(Arc::new(provider));
+    let (ib, _) = server::spawn_app(server::bind("127.0.0.1", 0).unwrap(), 1, app).unwrap();
     let store = tempfile::tempdir().unwrap();
     let mut settings = Settings::from_env(&Default::default()).unwrap();
     settings.ib_host_service.enabled = true;
@@ -127,7 +138,11 @@ async fn backend_with_host(csv_dir: &std::path::Path, latency_ms: u64) -> (Backe
 }
 
 async fn start_load(client: &awc::Client, base: &str, body: Value) -> String {
-    let mut res = client.post(format!("{base}/data/load")).send_json(&body).await.unwrap();
+    let mut res = client
+        .post(format!("{base}/data/load"))
+        .send_json(&body)
+        .await
+        .unwrap();
     let v: Value = res.json().await.unwrap();
     v["data"]["operation_id"].as_str().unwrap().to_owned()
 }
@@ -137,7 +152,11 @@ async fn wait_done(base: &str, id: &str) -> Value {
     let url = format!("{base}/operations/{id}/ws").replacen("http", "ws", 1);
     let (_, mut ws) = awc::Client::default().ws(url).connect().await.unwrap();
     while let Some(Ok(_)) = ws.next().await {}
-    let mut res = awc::Client::default().get(format!("{base}/operations/{id}")).send().await.unwrap();
+    let mut res = awc::Client::default()
+        .get(format!("{base}/operations/{id}"))
+        .send()
+        .await
+        .unwrap();
     res.json::<Value>().await.unwrap()["data"].clone()
 }
 
@@ -149,7 +168,12 @@ pub async fn full_load_end_to_end() {
     let mut csv = String::from("date,open,high,low,close,volume\n");
     for h in 0..hours {
         let t = t0 + chrono::Duration::hours(h);
-        writeln!(csv, "{},100,101,99,100.5,10", t.format("%Y-%m-%dT%H:%M:%SZ")).unwrap();
+        writeln!(
+            csv,
+            "{},100,101,99,100.5,10",
+            t.format("%Y-%m-%dT%H:%M:%SZ")
+        )
+        .unwrap();
     }
     std::fs::write(src.path().join("BTC_1h.csv"), csv).unwrap();
     let (_backend, base, _store) = backend_with_host(src.path(), 0).await;
@@ -176,7 +200,12 @@ pub async fn cancel_mid_fetch(runs: usize) {
     let mut csv = String::from("date,open,high,low,close,volume\n");
     let t0: DateTime<Utc> = "2023-01-01T00:00:00Z".parse().unwrap();
     for h in 0..24 * 365 {
-        writeln!(csv, "{},1,1,1,1,1", (t0 + chrono::Duration::hours(h)).format("%Y-%m-%dT%H:%M:%SZ")).unwrap();
+        writeln!(
+            csv,
+            "{},1,1,1,1,1",
+            (t0 + chrono::Duration::hours(h)).format("%Y-%m-%dT%H:%M:%SZ")
+        )
+        .unwrap();
     }
     std::fs::write(src.path().join("SLOW_1h.csv"), csv).unwrap();
     let (_backend, base, _store) = backend_with_host(src.path(), 200).await;
@@ -186,7 +215,11 @@ pub async fn cancel_mid_fetch(runs: usize) {
         let id = start_load(&client, &base, json!({"symbol": "SLOW", "timeframe": "1h", "calendar": "crypto", "mode": "full", "start_date": "2023-01-01", "end_date": "2023-12-31"})).await;
         tokio::time::sleep(Duration::from_millis(50)).await; // requests are in flight now
         let t = Instant::now();
-        let mut res = client.delete(format!("{base}/operations/{id}")).send().await.unwrap();
+        let mut res = client
+            .delete(format!("{base}/operations/{id}"))
+            .send()
+            .await
+            .unwrap();
         let v: Value = res.json().await.unwrap();
         lat.push(t.elapsed().as_secs_f64() * 1e3);
         assert_eq!(v["data"]["status"], "cancelled", "{v}");
@@ -194,7 +227,11 @@ pub async fn cancel_mid_fetch(runs: usize) {
     let s = sorted(lat);
     row(
         "cancel latency, data load with segment requests in flight",
-        format!("p50 {:.2} ms, p99 {:.2} ms", percentile(&s, 0.5), percentile(&s, 0.99)),
+        format!(
+            "p50 {:.2} ms, p99 {:.2} ms",
+            percentile(&s, 0.5),
+            percentile(&s, 0.99)
+        ),
         "p99 < 20 ms",
         &format!("{runs} loads, host latency 200 ms, HTTP round trip included"),
     );

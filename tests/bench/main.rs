@@ -7,7 +7,7 @@ mod data;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use actix_web::{web, App, HttpResponse, HttpServer};
+use actix_web::{web, HttpResponse};
 use awc::ws;
 use futures_util::StreamExt;
 use ktrdr::config::Settings;
@@ -161,20 +161,13 @@ async fn progress_latency(n: usize, steps: u64) {
 /// Pooled client vs a new connection per request, mean round trip over `runs` requests.
 async fn pooled_vs_unpooled(runs: usize) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let srv = HttpServer::new(|| {
-        App::new().route(
+    let ping = |cfg: &mut web::ServiceConfig| {
+        cfg.route(
             "/ping",
             web::get().to(|| async { HttpResponse::Ok().json(json!({"ok": true})) }),
-        )
-    })
-    .workers(1)
-    .listen(listener)
-    .unwrap()
-    .disable_signals()
-    .run();
-    actix_web::rt::spawn(srv);
-    let base = format!("http://{addr}");
+        );
+    };
+    let (base, _) = server::spawn_app(listener, 1, ping).unwrap();
     let mut means = Vec::new();
     for pooled in [true, false] {
         let config = HostClientConfig::new("bench", base.clone());

@@ -52,6 +52,15 @@ impl IbHostState {
     }
 }
 
+/// The IB host service's app over `provider`, for [`crate::server::serve_app`] and
+/// [`crate::server::spawn_app`].
+pub fn app(
+    provider: Arc<dyn BarProvider>,
+) -> impl Fn(&mut web::ServiceConfig) + Send + Clone + 'static {
+    let state = web::Data::new(IbHostState::new(provider));
+    move |cfg| configure(cfg, state.clone())
+}
+
 /// Routes of the IB host service.
 pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<IbHostState>) {
     cfg.app_data(state)
