@@ -6,6 +6,7 @@
 //!
 //! Bars travel as columns: `{"time": [ms since epoch, UTC], "open": [...], ...}`.
 
+pub mod pacing;
 pub mod provider;
 
 use std::sync::atomic::{AtomicU64, Ordering};

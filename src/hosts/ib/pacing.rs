@@ -1,0 +1,387 @@
+//! IB's historical-data pacing, enforced in the IB host service for all its callers:
+//! at most 60 requests in any 10 minutes, no identical request within 15 s, at most 6 requests
+//! for one contract within 2 s, and at most N in flight. Requests wait their turn in arrival
+//! order; one cancelled while waiting leaves the queue.
+//!
+//! [`PacingState`] is the pure rule book, driven by explicit times so tests control the clock;
+//! [`Pacer`] queues async callers on top of it.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+/// The limits.
+#[derive(Debug, Clone)]
+pub struct PacingRules {
+    pub window: Duration,
+    pub window_max: usize,
+    pub identical_gap: Duration,
+    pub contract_window: Duration,
+    pub contract_max: usize,
+    pub max_in_flight: usize,
+}
+
+impl Default for PacingRules {
+    /// IB's published limits, 5 in flight.
+    fn default() -> Self {
+        Self {
+            window: Duration::from_secs(600),
+            window_max: 60,
+            identical_gap: Duration::from_secs(15),
+            contract_window: Duration::from_secs(2),
+            contract_max: 6,
+            max_in_flight: 5,
+        }
+    }
+}
+
+/// What a request is, for the rules: its contract, and everything that makes two requests
+/// identical (contract, bar size, range, what to show).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RequestKey {
+    pub contract: String,
+    pub request: String,
+}
+
+/// When a request may go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Now.
+    Now,
+    /// Not before this time (same clock as `now`).
+    At(Duration),
+    /// When a request in flight finishes.
+    AfterRelease,
+}
+
+/// Requests sent (times since the pacer's start) and requests in flight.
+#[derive(Debug, Default)]
+pub struct PacingState {
+    rules: PacingRules,
+    sent: VecDeque<(Duration, RequestKey)>,
+    in_flight: usize,
+}
+
+impl PacingState {
+    pub fn new(rules: PacingRules) -> Self {
+        Self {
+            rules,
+            sent: VecDeque::new(),
+            in_flight: 0,
+        }
+    }
+
+    /// When `key` may be sent, asked at `now`.
+    pub fn admission(&mut self, key: &RequestKey, now: Duration) -> Admission {
+        let r = &self.rules;
+        // History older than every rule's window is no longer needed.
+        let keep = r.window.max(r.identical_gap).max(r.contract_window);
+        while self.sent.front().is_some_and(|(t, _)| *t + keep <= now) {
+            self.sent.pop_front();
+        }
+        if self.in_flight >= r.max_in_flight {
+            return Admission::AfterRelease;
+        }
+        let mut earliest = now;
+        // The 60th most recent request must have left the window.
+        if self.sent.len() >= r.window_max {
+            let (t, _) = &self.sent[self.sent.len() - r.window_max];
+            earliest = earliest.max(*t + r.window);
+        }
+        if let Some((t, _)) = self.sent.iter().rev().find(|(_, k)| k == key) {
+            earliest = earliest.max(*t + r.identical_gap);
+        }
+        if let Some((t, _)) = self
+            .sent
+            .iter()
+            .rev()
+            .filter(|(_, k)| k.contract == key.contract)
+            .nth(r.contract_max - 1)
+        {
+            earliest = earliest.max(*t + r.contract_window);
+        }
+        if earliest <= now {
+            Admission::Now
+        } else {
+            Admission::At(earliest)
+        }
+    }
+
+    /// Records that `key` was sent at `now`.
+    pub fn record(&mut self, key: RequestKey, now: Duration) {
+        self.sent.push_back((now, key));
+        self.in_flight += 1;
+    }
+
+    /// A request in flight finished.
+    pub fn release(&mut self) {
+        self.in_flight = self.in_flight.saturating_sub(1);
+    }
+}
+
+/// Async queue over [`PacingState`] (see the module docs).
+pub struct Pacer {
+    state: Mutex<PacingState>,
+    /// Waiting requests by ticket, in arrival order.
+    queue: Mutex<VecDeque<u64>>,
+    next_ticket: Mutex<u64>,
+    changed: Notify,
+    start: tokio::time::Instant,
+}
+
+/// Holds a request's in-flight slot; dropping it frees the slot.
+pub struct PacingPermit<'a> {
+    pacer: &'a Pacer,
+    /// How long the request waited for its turn.
+    pub waited: Duration,
+}
+
+impl Drop for PacingPermit<'_> {
+    fn drop(&mut self) {
+        self.pacer.state.lock().expect("pacing lock").release();
+        self.pacer.changed.notify_waiters();
+    }
+}
+
+/// Takes a ticket out of the queue when its waiter gives up.
+struct Ticket<'a> {
+    pacer: &'a Pacer,
+    id: u64,
+}
+
+impl Drop for Ticket<'_> {
+    fn drop(&mut self) {
+        self.pacer
+            .queue
+            .lock()
+            .expect("pacing lock")
+            .retain(|t| *t != self.id);
+        self.pacer.changed.notify_waiters();
+    }
+}
+
+impl Pacer {
+    pub fn new(rules: PacingRules) -> Self {
+        Self {
+            state: Mutex::new(PacingState::new(rules)),
+            queue: Mutex::new(VecDeque::new()),
+            next_ticket: Mutex::new(0),
+            changed: Notify::new(),
+            start: tokio::time::Instant::now(),
+        }
+    }
+
+    /// Requests waiting their turn.
+    pub fn queued(&self) -> usize {
+        self.queue.lock().expect("pacing lock").len()
+    }
+
+    /// Waits until `key` may be sent under the rules and every earlier request has gone.
+    pub async fn acquire(&self, key: RequestKey) -> PacingPermit<'_> {
+        let arrived = tokio::time::Instant::now();
+        let id = {
+            let mut n = self.next_ticket.lock().expect("pacing lock");
+            *n += 1;
+            *n
+        };
+        self.queue.lock().expect("pacing lock").push_back(id);
+        let ticket = Ticket { pacer: self, id };
+        loop {
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            let first = self.queue.lock().expect("pacing lock").front() == Some(&id);
+            let admission = if first {
+                let now = self.start.elapsed();
+                let mut state = self.state.lock().expect("pacing lock");
+                let a = state.admission(&key, now);
+                if a == Admission::Now {
+                    state.record(key.clone(), now);
+                }
+                a
+            } else {
+                Admission::AfterRelease
+            };
+            match admission {
+                Admission::Now => {
+                    drop(ticket);
+                    return PacingPermit {
+                        pacer: self,
+                        waited: arrived.elapsed(),
+                    };
+                }
+                Admission::At(t) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(self.start + t) => {}
+                        _ = changed => {}
+                    }
+                }
+                Admission::AfterRelease => changed.await,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(contract: &str, n: u32) -> RequestKey {
+        RequestKey {
+            contract: contract.into(),
+            request: format!("{contract}/{n}"),
+        }
+    }
+
+    fn secs(s: f64) -> Duration {
+        Duration::from_secs_f64(s)
+    }
+
+    /// Sends every request as early as the rules allow; returns the send times.
+    fn drive(state: &mut PacingState, keys: &[RequestKey]) -> Vec<Duration> {
+        let mut now = Duration::ZERO;
+        keys.iter()
+            .map(|k| loop {
+                match state.admission(k, now) {
+                    Admission::Now => {
+                        state.record(k.clone(), now);
+                        state.release();
+                        break now;
+                    }
+                    Admission::At(t) => now = t,
+                    Admission::AfterRelease => unreachable!("released at once"),
+                }
+            })
+            .collect()
+    }
+
+    /// No 10-minute window ever holds more than 60 requests.
+    #[test]
+    fn sixty_per_ten_minutes() {
+        let mut s = PacingState::new(PacingRules::default());
+        let keys: Vec<RequestKey> = (0..200).map(|i| key(&format!("C{}", i % 40), i)).collect();
+        let times = drive(&mut s, &keys);
+        for (i, t) in times.iter().enumerate() {
+            let in_window = times[..=i]
+                .iter()
+                .filter(|u| **u + secs(600.0) > *t)
+                .count();
+            assert!(
+                in_window <= 60,
+                "{in_window} requests in the window ending {t:?}"
+            );
+        }
+        assert_eq!(
+            times[60],
+            times[0] + secs(600.0),
+            "the 61st waits for the first to age out"
+        );
+    }
+
+    /// An identical request waits 15 s after the previous one.
+    #[test]
+    fn identical_within_fifteen_seconds() {
+        let mut s = PacingState::new(PacingRules::default());
+        let k = key("AAPL", 1);
+        let times = drive(&mut s, &[k.clone(), key("AAPL", 2), k.clone()]);
+        assert_eq!(times[2], secs(15.0));
+        assert_eq!(times[1], Duration::ZERO);
+    }
+
+    /// At most 6 requests for one contract in any 2 s; other contracts are not held up.
+    #[test]
+    fn six_per_contract_in_two_seconds() {
+        let mut s = PacingState::new(PacingRules::default());
+        let mut keys: Vec<RequestKey> = (0..13).map(|i| key("AAPL", i)).collect();
+        keys.push(key("MSFT", 0));
+        let times = drive(&mut s, &keys);
+        assert!(times[..6].iter().all(|t| *t == Duration::ZERO));
+        assert_eq!(times[6], secs(2.0));
+        assert_eq!(times[12], secs(4.0));
+        for i in 6..13 {
+            assert!(times[i] >= times[i - 6] + secs(2.0));
+        }
+        assert_eq!(
+            times[13],
+            secs(4.0),
+            "waits its turn behind AAPL's requests"
+        );
+    }
+
+    /// The in-flight limit holds requests until one finishes.
+    #[test]
+    fn in_flight_limit() {
+        let mut s = PacingState::new(PacingRules {
+            max_in_flight: 2,
+            ..Default::default()
+        });
+        for i in 0..2 {
+            assert_eq!(s.admission(&key("C", i), Duration::ZERO), Admission::Now);
+            s.record(key("C", i), Duration::ZERO);
+        }
+        assert_eq!(
+            s.admission(&key("C", 9), Duration::ZERO),
+            Admission::AfterRelease
+        );
+        s.release();
+        assert_eq!(s.admission(&key("C", 9), Duration::ZERO), Admission::Now);
+    }
+
+    /// 200 requests from several callers at once, on tokio's paused clock: the three rules
+    /// hold, requests go in arrival order, and a caller cancelled while queued leaves the queue.
+    #[tokio::test(start_paused = true)]
+    async fn burst_from_many_callers_keeps_order_and_rules() {
+        let pacer = std::sync::Arc::new(Pacer::new(PacingRules::default()));
+        let sent = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let start = tokio::time::Instant::now();
+        let mut tasks = Vec::new();
+        for i in 0..200u32 {
+            let (pacer, sent) = (pacer.clone(), sent.clone());
+            // Requests 0..4 repeat 5..9: identical requests.
+            let k = key(&format!("C{}", i % 7), i % 195);
+            tasks.push(tokio::spawn(async move {
+                let permit = pacer.acquire(k.clone()).await;
+                sent.lock().unwrap().push((i, start.elapsed(), k));
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                drop(permit);
+            }));
+            tokio::task::yield_now().await; // arrival order = i
+        }
+        // Cancel one that is certainly still queued.
+        tasks[150].abort();
+        for (i, t) in tasks.into_iter().enumerate() {
+            let r = t.await;
+            assert_eq!(r.is_err(), i == 150);
+        }
+        assert_eq!(pacer.queued(), 0);
+        let sent = sent.lock().unwrap();
+        assert_eq!(sent.len(), 199);
+        let order: Vec<u32> = sent.iter().map(|(i, _, _)| *i).collect();
+        assert!(
+            order.windows(2).all(|w| w[0] < w[1]),
+            "not in arrival order"
+        );
+        for (n, (_, t, k)) in sent.iter().enumerate() {
+            let before = &sent[..n];
+            assert!(
+                before
+                    .iter()
+                    .filter(|(_, u, _)| *u + secs(600.0) > *t)
+                    .count()
+                    < 60
+            );
+            assert!(
+                before
+                    .iter()
+                    .filter(|(_, u, c)| c.contract == k.contract && *u + secs(2.0) > *t)
+                    .count()
+                    < 6
+            );
+            assert!(!before
+                .iter()
+                .any(|(_, u, c)| c == k && *u + secs(15.0) > *t));
+        }
+    }
+}
