@@ -290,3 +290,96 @@ async fn unknown_symbol_and_bad_input() {
     let (_, tfs) = app.get("/timeframes").await;
     assert_eq!(tfs["data"][0]["id"], "1m");
 }
+
+/// The IB host service's own endpoints: distinct errors for a bad timeframe (400), an unknown
+/// symbol (404) and a missing bar size (404); an empty range is an empty result; validate and
+/// detailed health report what happened.
+#[actix_web::test]
+async fn ib_host_endpoints() {
+    let src = tempfile::tempdir().unwrap();
+    std::fs::write(src.path().join("GOOG_1d.csv"), GOOG).unwrap();
+    let ib = spawn_ib_host(src.path(), 0);
+    let client = awc::Client::default();
+    let post = |path: &str, body: serde_json::Value| {
+        let req = client.post(format!("{ib}{path}"));
+        async move {
+            let mut res = req.send_json(&body).await.unwrap();
+            (
+                res.status().as_u16(),
+                res.json::<serde_json::Value>().await.unwrap(),
+            )
+        }
+    };
+    let (s, v) = post(
+        "/data/historical",
+        json!({"symbol": "GOOG", "timeframe": "1d", "start": "2013-02-25", "end": "2013-03-02"}),
+    )
+    .await;
+    assert_eq!((s, v["count"].as_u64()), (200, Some(5)), "{v}");
+    assert_eq!(v["bars"]["close"][4], 806.19);
+    let (s, v) = post(
+        "/data/historical",
+        json!({"symbol": "GOOG", "timeframe": "1d", "start": "2020-01-01", "end": "2020-02-01"}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["count"].as_u64()),
+        (200, Some(0)),
+        "no bars in range is empty, not an error"
+    );
+    let (s, v) = post(
+        "/data/historical",
+        json!({"symbol": "GOOG", "timeframe": "7d", "start": "2013-02-25", "end": "2013-03-02"}),
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert_eq!(v["error"]["details"][0]["field"], "body -> timeframe");
+    let (s, v) = post(
+        "/data/historical",
+        json!({"symbol": "MSFT", "timeframe": "1d", "start": "2013-02-25", "end": "2013-03-02"}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["detail"].as_str()),
+        (404, Some("unknown symbol MSFT"))
+    );
+    let (s, v) = post(
+        "/data/historical",
+        json!({"symbol": "GOOG", "timeframe": "1h", "start": "2013-02-25", "end": "2013-03-02"}),
+    )
+    .await;
+    assert_eq!(s, 404);
+    assert!(
+        v["detail"].as_str().unwrap().contains("available: 1d"),
+        "{v}"
+    );
+    let (s, v) = post(
+        "/data/validate",
+        json!({"symbol": "GOOG", "timeframes": ["1d", "1h"]}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        (v["valid"].as_bool(), v["missing_timeframes"].clone()),
+        (Some(false), json!(["1h"]))
+    );
+    let mut res = client
+        .get(format!("{ib}/data/head-timestamp?symbol=GOOG&timeframe=1d"))
+        .send()
+        .await
+        .unwrap();
+    let v: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(v["head_timestamp"], "2004-08-19T00:00:00Z");
+    let mut res = client
+        .get(format!("{ib}/health/detailed"))
+        .send()
+        .await
+        .unwrap();
+    let v: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(
+        (v["requests"].as_u64(), v["errors"].as_u64()),
+        (Some(7), Some(3)),
+        "{v}"
+    );
+    assert_eq!(v["provider"], "csv");
+}
