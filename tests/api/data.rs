@@ -383,3 +383,75 @@ async fn ib_host_endpoints() {
     );
     assert_eq!(v["provider"], "csv");
 }
+
+/// Some segments fail (the source file disappears mid-load): the load completes as `partial`,
+/// keeps the segments it got, and lists the failed ranges.
+#[actix_web::test]
+async fn partial_load_lists_failed_ranges() {
+    let src = tempfile::tempdir().unwrap();
+    let t0: DateTime<Utc> = "2023-01-01T00:00:00Z".parse().unwrap();
+    let file = src.path().join("GONE_1h.csv");
+    std::fs::write(&file, hourly_csv(t0, 24 * 150, true)).unwrap();
+    let store = tempfile::tempdir().unwrap();
+    let mut settings = data_settings(&spawn_ib_host(src.path(), 200), store.path());
+    settings.data.load_concurrency = 1;
+    let app = spawn_app_with(settings).await;
+    let (_, res) = app
+        .post("/data/load", json!({"symbol": "GONE", "timeframe": "1h", "calendar": "crypto", "mode": "full", "start_date": "2023-01-01", "end_date": "2023-05-31"}))
+        .await;
+    let id = res["data"]["operation_id"].as_str().unwrap().to_owned();
+    let mut ws = app.ws(&format!("/operations/{id}/ws")).await;
+    loop {
+        let ev = ws.event().await;
+        if ev["operation"]["progress"]["context"]["current_segment"]
+            .as_u64()
+            .unwrap_or(0)
+            >= 2
+        {
+            break;
+        }
+    }
+    std::fs::remove_file(&file).unwrap();
+    let (events, _) = ws.until_closed().await;
+    let op = &events.last().unwrap()["operation"];
+    assert_eq!(op["status"], "completed", "{op}");
+    let summary = &op["result_summary"];
+    assert_eq!(summary["status"], "partial");
+    let failed = summary["failed_ranges"].as_array().unwrap();
+    assert!(!failed.is_empty() && failed.len() < 5, "{summary}");
+    assert!(failed[0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("unknown symbol GONE"));
+    assert_eq!(
+        summary["segments_fetched"].as_u64().unwrap() + failed.len() as u64,
+        5
+    );
+    let (_, range) = app
+        .post("/data/range", json!({"symbol": "GONE", "timeframe": "1h"}))
+        .await;
+    assert_eq!(range["data"]["point_count"], summary["fetched_bars"]);
+    let (_, got) = app.get(&format!("/operations/{id}")).await;
+    assert_eq!(
+        got["data"]["warnings"].as_array().unwrap().len(),
+        failed.len()
+    );
+}
+
+/// Without the IB host service the backend reads the CSV provider in-process.
+#[actix_web::test]
+async fn direct_mode_reads_provider_in_process() {
+    let src = tempfile::tempdir().unwrap();
+    std::fs::write(src.path().join("GOOG_1d.csv"), GOOG).unwrap();
+    let store = tempfile::tempdir().unwrap();
+    let mut settings = crate::helpers::test_settings();
+    settings.data.csv_dir = src.path().to_owned();
+    settings.paths.data_dir = store.path().to_owned();
+    assert!(!settings.ib_host_service.enabled);
+    let app = spawn_app_with(settings).await;
+    let op = app
+        .load(json!({"symbol": "GOOG", "timeframe": "1d", "mode": "full", "start_date": "2012-01-01", "end_date": "2013-01-01"}))
+        .await;
+    assert_eq!(op["status"], "completed", "{op}");
+    assert_eq!(op["result_summary"]["fetched_bars"], 250);
+}
