@@ -86,7 +86,11 @@ pub async fn watch(client: &Client, id: &str) -> Result<(), CliError> {
                 Some(Ok(ws::Frame::Text(bytes))) => {
                     let ev: Value = serde_json::from_slice(&bytes).unwrap_or_default();
                     let op = &ev["operation"];
-                    println!("{}", line(op));
+                    let status = op["status"].as_str().unwrap_or("");
+                    // The final event repeats the last progress; say how it ended instead.
+                    if !matches!(status, "completed" | "failed" | "cancelled") {
+                        println!("{}", line(op));
+                    }
                     match op["status"].as_str() {
                         Some("completed") => {
                             println!("Operation completed");
