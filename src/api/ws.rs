@@ -179,7 +179,7 @@ impl Handler<OperationEvent> for WsSession {
         let ends = matches!(self.target, Target::One(_)) && event.status.is_terminal();
         let json = event.json.clone();
         Box::pin(
-            actix::fut::wrap_future(async move { session.text(json.to_string()).await.is_ok() })
+            actix::fut::wrap_future(async move { session.text(json).await.is_ok() })
                 .map(move |sent, act: &mut Self, ctx| {
                     if !sent {
                         ctx.stop();

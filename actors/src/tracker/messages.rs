@@ -1,8 +1,7 @@
 //! The tracker's vocabulary: events, outcomes, filters, errors and messages.
 
-use std::sync::Arc;
-
 use actix::prelude::*;
+use bytestring::ByteString;
 use serde_json::Value;
 
 use crate::job::StopOperation;
@@ -55,8 +54,9 @@ pub struct OperationEvent {
     pub operation_id: OperationId,
     /// The operation's status in this event.
     pub status: OperationStatus,
-    /// The event's JSON text, shared by all subscribers.
-    pub json: Arc<str>,
+    /// The event's JSON text, shared by all subscribers (reference-counted: a websocket frame
+    /// is made of it without a copy).
+    pub json: ByteString,
 }
 
 impl OperationEvent {
