@@ -2,21 +2,22 @@
 //!
 //! `StartLoad` starts a `data_load` operation whose job runs the pipeline: read the store ->
 //! GapAnalyzer -> SegmentManager -> fetch segments through the bar source with bounded
-//! concurrency -> validate -> merge and save after each segment, so a cancelled or failed load
-//! keeps what it got. A cancel drops the in-flight fetches; a save under way finishes first
+//! concurrency -> validate -> merge and save as segments arrive (those that arrive together are
+//! saved together), so a cancelled or failed load keeps what it got. A cancel drops the in-flight fetches; a save under way finishes first
 //! (it is atomic either way).
 
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use chrono::{DateTime, Utc};
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use ktrdr_actors::{
     start_operation, JobContext, JobError, JobResult, OperationId, OperationSpec, OperationType,
     Progress, ProgressTracker,
 };
 use serde_json::{json, Map, Value};
 
+use super::bars::Bars;
 use super::calendar::Calendar;
 use super::gaps::{GapAnalyzer, LoadMode};
 use super::segments::segments;
@@ -229,29 +230,48 @@ impl LoadJob {
         let (mut done, mut fetched_bars, mut fetched_segments) = (0, 0, 0);
         let mut failures: Vec<Value> = Vec::new();
         let mut issues: Vec<Issue> = Vec::new();
-        while let Some((seg, result)) = fetches.next().await {
-            done += 1;
-            match result {
-                Ok(bars) if bars.is_empty() => fetched_segments += 1,
-                Ok(bars) => {
-                    let (writer, s) = (store.clone(), symbol.clone());
-                    let (clean, report) = ctx
-                        .spawn_blocking(move || {
-                            let (clean, report) = validate(&bars, tf);
-                            writer
-                                .merge_and_save(&s, tf, &clean)
-                                .map(|_| (clean.len(), report))
-                        })
-                        .await?
-                        .map_err(failed)?;
-                    fetched_bars += clean;
-                    fetched_segments += 1;
-                    issues.extend(report.issues);
+        while let Some(first) = fetches.next().await {
+            // Segments that arrived together are validated, merged and saved once: a save
+            // rewrites the whole file, and the stored state is the same either way.
+            let mut batch = vec![first];
+            while let Some(Some(more)) = fetches.next().now_or_never() {
+                batch.push(more);
+            }
+            done += batch.len();
+            let mut arrived = Vec::new();
+            for (seg, result) in batch {
+                match result {
+                    Ok(bars) => {
+                        fetched_segments += 1;
+                        if !bars.is_empty() {
+                            arrived.push(bars);
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, start = %seg.start, end = %seg.end, "segment failed");
+                        failures.push(json!({"start": seg.start, "end": seg.end, "error": e.0}));
+                    }
                 }
-                Err(e) => {
-                    tracing::warn!(error = %e, start = %seg.start, end = %seg.end, "segment failed");
-                    failures.push(json!({"start": seg.start, "end": seg.end, "error": e.0}));
-                }
+            }
+            if !arrived.is_empty() {
+                let (writer, s) = (store.clone(), symbol.clone());
+                let (count, found) = ctx
+                    .spawn_blocking(move || {
+                        let mut fresh = Bars::default();
+                        let mut found = Vec::new();
+                        for bars in &arrived {
+                            let (clean, report) = validate(bars, tf);
+                            fresh = Bars::merge(&fresh, &clean);
+                            found.extend(report.issues);
+                        }
+                        writer
+                            .merge_and_save(&s, tf, &fresh)
+                            .map(|_| (fresh.len(), found))
+                    })
+                    .await?
+                    .map_err(failed)?;
+                fetched_bars += count;
+                issues.extend(found);
             }
             progress.report(
                 &format!("{} segment {done}/{total}", progress.title()),

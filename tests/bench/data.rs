@@ -151,7 +151,12 @@ async fn wait_done(base: &str, id: &str) -> Value {
     use futures_util::StreamExt;
     let url = format!("{base}/operations/{id}/ws").replacen("http", "ws", 1);
     let (_, mut ws) = awc::Client::default().ws(url).connect().await.unwrap();
-    while let Some(Ok(_)) = ws.next().await {}
+    // The close frame ends the stream; the TCP teardown after it is not the load's time.
+    while let Some(Ok(frame)) = ws.next().await {
+        if matches!(frame, awc::ws::Frame::Close(_)) {
+            break;
+        }
+    }
     let mut res = awc::Client::default()
         .get(format!("{base}/operations/{id}"))
         .send()

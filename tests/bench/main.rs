@@ -116,6 +116,9 @@ async fn progress_latency(n: usize, steps: u64) {
             let mut mine = Vec::new();
             while let Some(Ok(frame)) = framed.next().await {
                 let now = Instant::now();
+                if matches!(frame, ws::Frame::Close(_)) {
+                    break;
+                }
                 if let ws::Frame::Text(bytes) = frame {
                     let text = std::str::from_utf8(&bytes).unwrap();
                     if text.starts_with(r#"{"type":"progress""#) {
