@@ -193,7 +193,7 @@ pub async fn full_load_end_to_end() {
         format!("{:.0} ms", wall.as_secs_f64() * 1e3),
         "-",
         &format!(
-            "{} bars, {} requests (30-day segments, 5 at once), validated and saved per segment",
+            "{} bars, {} requests (30-day segments, 5 at once), validated, merged and saved as segments arrive",
             op["result_summary"]["fetched_bars"], op["result_summary"]["requests_made"]
         ),
     );
