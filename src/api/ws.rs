@@ -179,15 +179,16 @@ impl Handler<OperationEvent> for WsSession {
         let ends = matches!(self.target, Target::One(_)) && event.status.is_terminal();
         let json = event.json.clone();
         Box::pin(
-            actix::fut::wrap_future(async move { session.text(json).await.is_ok() })
-                .map(move |sent, act: &mut Self, ctx| {
+            actix::fut::wrap_future(async move { session.text(json).await.is_ok() }).map(
+                move |sent, act: &mut Self, ctx| {
                     if !sent {
                         ctx.stop();
                     } else if ends {
                         act.subscription = None; // the tracker ends it after this event
                         act.close(ctx, CloseCode::Normal, "operation finished".into());
                     }
-                }),
+                },
+            ),
         )
     }
 }

@@ -5,9 +5,10 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use chrono::{DateTime, Duration, Utc};
+use ktrdr::config::Settings;
 use serde_json::json;
 
-use crate::helpers::{data_settings, dead_port, spawn_app_with, spawn_ib_host};
+use crate::helpers::{data_settings, dead_port, spawn_app_with, spawn_ib_host, TestApp, WsClient};
 
 const GOOG: &str = include_str!("../../sample_data/GOOG_1d.csv");
 
@@ -32,6 +33,31 @@ fn hourly_csv(start: DateTime<Utc>, hours: i64, header: bool) -> String {
         .unwrap();
     }
     out
+}
+
+/// A backend loading one segment at a time from an IB host answering after `latency_ms`.
+fn slow_host_settings(src: &Path, store: &Path, latency_ms: u64) -> Settings {
+    let mut settings = data_settings(&spawn_ib_host(src, latency_ms), store);
+    settings.data.load_concurrency = 1;
+    settings
+}
+
+/// Starts a load and waits on its stream until `segments` segments are done.
+async fn start_and_await_segments(
+    app: &TestApp,
+    body: serde_json::Value,
+    segments: u64,
+) -> (String, WsClient) {
+    let (_, res) = app.post("/data/load", body).await;
+    let id = res["data"]["operation_id"].as_str().unwrap().to_owned();
+    let mut ws = app.ws(&format!("/operations/{id}/ws")).await;
+    loop {
+        let ev = ws.event().await;
+        let done = ev["operation"]["progress"]["context"]["current_segment"].as_u64();
+        if done.unwrap_or(0) >= segments {
+            return (id, ws);
+        }
+    }
 }
 
 fn files(dir: &Path) -> Vec<String> {
@@ -176,24 +202,8 @@ async fn cancel_mid_load_keeps_completed_segments() {
     )
     .unwrap();
     let store = tempfile::tempdir().unwrap();
-    let mut settings = data_settings(&spawn_ib_host(src.path(), 300), store.path());
-    settings.data.load_concurrency = 1;
-    let app = spawn_app_with(settings).await;
-    let (_, res) = app
-        .post("/data/load", json!({"symbol": "SLOW", "timeframe": "1h", "calendar": "crypto", "mode": "full", "start_date": "2023-01-01", "end_date": "2023-10-28"}))
-        .await;
-    let id = res["data"]["operation_id"].as_str().unwrap().to_owned();
-    let mut ws = app.ws(&format!("/operations/{id}/ws")).await;
-    loop {
-        let ev = ws.event().await;
-        if ev["operation"]["progress"]["context"]["current_segment"]
-            .as_u64()
-            .unwrap_or(0)
-            >= 2
-        {
-            break;
-        }
-    }
+    let app = spawn_app_with(slow_host_settings(src.path(), store.path(), 300)).await;
+    let (id, _ws) = start_and_await_segments(&app, json!({"symbol": "SLOW", "timeframe": "1h", "calendar": "crypto", "mode": "full", "start_date": "2023-01-01", "end_date": "2023-10-28"}), 2).await;
     let (status, _) = app.delete(&format!("/operations/{id}")).await;
     assert_eq!(status, 200);
     let (_, op) = app.get(&format!("/operations/{id}")).await;
@@ -393,24 +403,8 @@ async fn partial_load_lists_failed_ranges() {
     let file = src.path().join("GONE_1h.csv");
     std::fs::write(&file, hourly_csv(t0, 24 * 150, true)).unwrap();
     let store = tempfile::tempdir().unwrap();
-    let mut settings = data_settings(&spawn_ib_host(src.path(), 200), store.path());
-    settings.data.load_concurrency = 1;
-    let app = spawn_app_with(settings).await;
-    let (_, res) = app
-        .post("/data/load", json!({"symbol": "GONE", "timeframe": "1h", "calendar": "crypto", "mode": "full", "start_date": "2023-01-01", "end_date": "2023-05-31"}))
-        .await;
-    let id = res["data"]["operation_id"].as_str().unwrap().to_owned();
-    let mut ws = app.ws(&format!("/operations/{id}/ws")).await;
-    loop {
-        let ev = ws.event().await;
-        if ev["operation"]["progress"]["context"]["current_segment"]
-            .as_u64()
-            .unwrap_or(0)
-            >= 2
-        {
-            break;
-        }
-    }
+    let app = spawn_app_with(slow_host_settings(src.path(), store.path(), 200)).await;
+    let (id, mut ws) = start_and_await_segments(&app, json!({"symbol": "GONE", "timeframe": "1h", "calendar": "crypto", "mode": "full", "start_date": "2023-01-01", "end_date": "2023-05-31"}), 2).await;
     std::fs::remove_file(&file).unwrap();
     let (events, _) = ws.until_closed().await;
     let op = &events.last().unwrap()["operation"];
