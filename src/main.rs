@@ -18,13 +18,10 @@ fn main() -> ExitCode {
     let (listen, role) = match cli.command {
         // Client verbs need no settings and stay quiet: no log subscriber.
         Command::Operations { url, command } => {
-            return match system.block_on(cli::run_operations(&url, command)) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("{e}");
-                    ExitCode::from(e.exit_code())
-                }
-            };
+            return client_exit(system.block_on(cli::run_operations(&url, command)));
+        }
+        Command::Data { url, command } => {
+            return client_exit(system.block_on(cli::run_data(&url, command)));
         }
         Command::Serve(l) => (l, Role::Backend),
         Command::IbHost { listen, source } => (listen, Role::IbHost(source)),
@@ -49,6 +46,17 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("ktrdr: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// The exit code of a client verb; errors are one line on stderr.
+fn client_exit(result: Result<(), cli::CliError>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(e.exit_code())
         }
     }
 }

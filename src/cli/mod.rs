@@ -1,6 +1,7 @@
 //! The command line: servers (`serve`, `ib-host`, `training-host`) and the client verbs that
 //! talk to a running backend (`operations ...`).
 
+pub mod data;
 pub mod operations;
 
 use std::time::Duration;
@@ -65,6 +66,19 @@ pub enum Command {
     },
     /// Run the training host service (port 5002).
     TrainingHost(Listen),
+    /// Market data on a running backend: load, show, range.
+    Data {
+        /// Backend URL.
+        #[arg(
+            long,
+            env = "KTRDR_API_URL",
+            default_value = "http://localhost:8000",
+            global = true
+        )]
+        url: String,
+        #[command(subcommand)]
+        command: DataCommand,
+    },
     /// Operations on a running backend.
     Operations {
         /// Backend URL.
@@ -77,6 +91,60 @@ pub enum Command {
         url: String,
         #[command(subcommand)]
         command: OperationsCommand,
+    },
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DataCommand {
+    /// Load bars into the local store and follow the load's progress.
+    Load {
+        symbol: String,
+        #[arg(short, long, default_value = "1d")]
+        timeframe: String,
+        /// local, tail, backfill or full.
+        #[arg(short, long, default_value = "tail")]
+        mode: String,
+        #[arg(long)]
+        start: Option<String>,
+        #[arg(long)]
+        end: Option<String>,
+        /// Do not print progress lines.
+        #[arg(long)]
+        no_progress: bool,
+        /// Print nothing but errors (and `-f json`).
+        #[arg(short, long)]
+        quiet: bool,
+        #[arg(short, long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Show the last stored bars.
+    Show {
+        symbol: String,
+        #[arg(short, long, default_value = "1d")]
+        timeframe: String,
+        /// How many of the last rows.
+        #[arg(short, long, default_value_t = 10)]
+        rows: usize,
+        #[arg(long)]
+        start: Option<String>,
+        #[arg(long)]
+        end: Option<String>,
+        #[arg(short, long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// The stored range and bar count.
+    Range {
+        symbol: String,
+        #[arg(short, long, default_value = "1d")]
+        timeframe: String,
     },
 }
 
@@ -118,6 +186,9 @@ pub enum CliError {
     /// The backend refused the request (exit 1).
     #[error("{0}")]
     Api(String),
+    /// Invalid input, refused before any request (exit 2).
+    #[error("{0}")]
+    Input(String),
     /// The operation failed (exit 1).
     #[error("Operation failed: {0}")]
     Failed(String),
@@ -129,7 +200,7 @@ pub enum CliError {
 impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::Unreachable { .. } => 2,
+            Self::Unreachable { .. } | Self::Input(_) => 2,
             Self::Api(_) | Self::Failed(_) => 1,
             Self::Cancelled => 130,
         }
@@ -195,10 +266,55 @@ impl Client {
         self.send(self.http.get(self.url(path)), None).await
     }
 
+    pub async fn post(&self, path: &str, body: &Value) -> Result<Value, CliError> {
+        self.send(self.http.post(self.url(path)), Some(body)).await
+    }
+
     pub async fn cancel(&self, id: &str, reason: Option<&str>) -> Result<Value, CliError> {
         let req = self.http.delete(self.url(&format!("/operations/{id}")));
         self.send(req, Some(&serde_json::json!({ "reason": reason })))
             .await
+    }
+}
+
+/// Runs a `data` verb.
+pub async fn run_data(url: &str, command: DataCommand) -> Result<(), CliError> {
+    let client = Client::new(url);
+    match command {
+        DataCommand::Load {
+            symbol,
+            timeframe,
+            mode,
+            start,
+            end,
+            no_progress,
+            quiet,
+            format,
+        } => {
+            let args = data::LoadArgs {
+                symbol: &symbol,
+                timeframe: &timeframe,
+                mode: &mode,
+                start: start.as_deref(),
+                end: end.as_deref(),
+                progress: !no_progress,
+                quiet,
+                format,
+            };
+            data::load(&client, args).await
+        }
+        DataCommand::Show {
+            symbol,
+            timeframe,
+            rows,
+            start,
+            end,
+            format,
+        } => {
+            let (s, e) = (start.as_deref(), end.as_deref());
+            data::show(&client, &symbol, &timeframe, rows, s, e, format).await
+        }
+        DataCommand::Range { symbol, timeframe } => data::range(&client, &symbol, &timeframe).await,
     }
 }
 

@@ -67,10 +67,17 @@ fn line(op: &Value) -> String {
     )
 }
 
-/// Follows an operation over its websocket until it ends, one line per event. Ctrl+C cancels
-/// the operation and waits (at most a few seconds) for the backend to confirm; a second
-/// Ctrl+C exits at once.
+/// Follows an operation over its websocket until it ends, one line per event.
 pub async fn watch(client: &Client, id: &str) -> Result<(), CliError> {
+    follow(client, id, true).await?;
+    println!("Operation completed");
+    Ok(())
+}
+
+/// Waits over the websocket until the operation ends and returns its final record; with
+/// `show_progress`, prints a line per event. Ctrl+C cancels the operation and waits (at most a
+/// few seconds) for the backend to confirm; a second Ctrl+C exits at once.
+pub async fn follow(client: &Client, id: &str, show_progress: bool) -> Result<Value, CliError> {
     let url = client
         .url(&format!("/operations/{id}/ws"))
         .replacen("http", "ws", 1);
@@ -88,14 +95,11 @@ pub async fn watch(client: &Client, id: &str) -> Result<(), CliError> {
                     let op = &ev["operation"];
                     let status = op["status"].as_str().unwrap_or("");
                     // The final event repeats the last progress; say how it ended instead.
-                    if !matches!(status, "completed" | "failed" | "cancelled") {
+                    if show_progress && !matches!(status, "completed" | "failed" | "cancelled") {
                         println!("{}", line(op));
                     }
                     match op["status"].as_str() {
-                        Some("completed") => {
-                            println!("Operation completed");
-                            return Ok(());
-                        }
+                        Some("completed") => return Ok(op.clone()),
                         Some("failed") => {
                             return Err(CliError::Failed(
                                 op["error_message"].as_str().unwrap_or("failed").to_owned(),

@@ -99,3 +99,84 @@ async fn sigint_during_watch_cancels_operation() {
     let (_, op) = app.get(&format!("/operations/{id}")).await;
     assert_eq!(op["data"]["status"], "cancelled");
 }
+
+fn data_args(base: &str, verb: &[&str]) -> Vec<String> {
+    let mut v = vec!["data".to_owned(), "--url".to_owned(), base.to_owned()];
+    v.extend(verb.iter().map(|s| s.to_string()));
+    v
+}
+
+/// `data load` ends with its summary line; `data show -f json` and `data range`
+/// read the store back.
+#[actix_web::test]
+async fn data_load_show_range() {
+    let src = tempfile::tempdir().unwrap();
+    std::fs::write(
+        src.path().join("GOOG_1d.csv"),
+        include_str!("../../sample_data/GOOG_1d.csv"),
+    )
+    .unwrap();
+    let store = tempfile::tempdir().unwrap();
+    let mut settings = crate::helpers::test_settings();
+    settings.data.csv_dir = src.path().to_owned();
+    settings.paths.data_dir = store.path().to_owned();
+    let app = crate::helpers::spawn_app_with(settings).await;
+    let out = ktrdr(data_args(
+        &app.base,
+        &[
+            "load",
+            "GOOG",
+            "-t",
+            "1d",
+            "-m",
+            "full",
+            "--start",
+            "2010-01-01",
+            "--end",
+            "2013-01-01",
+        ],
+    ))
+    .await;
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines()
+            .last()
+            .unwrap()
+            .starts_with("Loaded GOOG 1d (full): 754 new bars"),
+        "{text}"
+    );
+    let out = ktrdr(data_args(
+        &app.base,
+        &["show", "GOOG", "-t", "1d", "-r", "3", "-f", "json"],
+    ))
+    .await;
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("-f json is JSON");
+    assert_eq!(v["dates"].as_array().unwrap().len(), 3);
+    assert_eq!(v["dates"][2], "2012-12-31T00:00:00");
+    let out = ktrdr(data_args(&app.base, &["range", "GOOG", "-t", "1d"])).await;
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "GOOG 1d: 754 bars from 2010-01-04T00:00:00 to 2012-12-31T00:00:00"
+    );
+}
+
+/// A bad timeframe or mode is refused before any request (the backend URL is dead).
+#[actix_web::test]
+async fn bad_data_input_is_refused_locally() {
+    let base = format!("http://127.0.0.1:{}", dead_port());
+    for (verb, expect) in [
+        (vec!["load", "GOOG", "-t", "3h"], "invalid timeframe"),
+        (vec!["load", "GOOG", "-m", "all"], "invalid mode"),
+        (vec!["show", "../x"], "invalid symbol"),
+    ] {
+        let out = ktrdr(data_args(&base, &verb)).await;
+        assert_eq!(out.status.code(), Some(2), "{verb:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(expect) && !err.contains("cannot reach"),
+            "{err}"
+        );
+    }
+}
