@@ -6,6 +6,7 @@
 //! - [`server`]: binding, the `listening on` line, graceful shutdown.
 //! - [`operations`]: KTRDR's operation metadata shape, shared by the domains.
 //! - [`dummy`]: the reference operation (timed steps with progress).
+//! - [`data`]: bars, calendars, gap analysis, segments, validation, the store, the DataManager.
 //! - [`hosts`]: the IB host and training host services.
 //! - [`training`]: the training domain (libtorch through tch).
 //! - [`cli`]: the command line.

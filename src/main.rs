@@ -17,11 +17,11 @@ fn main() -> ExitCode {
     let system = actix_web::rt::System::new();
     let (listen, role) = match cli.command {
         // Client verbs need no settings and stay quiet: no log subscriber.
-        Command::Operations { url, command } => {
-            return client_exit(system.block_on(cli::run_operations(&url, command)));
+        Command::Operations { backend, command } => {
+            return client_exit(system.block_on(cli::run_operations(&backend.url, command)));
         }
-        Command::Data { url, command } => {
-            return client_exit(system.block_on(cli::run_data(&url, command)));
+        Command::Data { backend, command } => {
+            return client_exit(system.block_on(cli::run_data(&backend.url, command)));
         }
         Command::Serve(l) => (l, Role::Backend),
         Command::IbHost { listen, source } => (listen, Role::IbHost(source)),

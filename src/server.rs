@@ -172,17 +172,11 @@ where
 {
     let listener = bind(host, port)?;
     let addr = listener.local_addr()?;
-    let server = HttpServer::new(move || App::new().configure(factory.clone()))
-        .listen(listener)?
-        .disable_signals()
-        .run();
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let (_, handle) = spawn_app(listener, workers, factory)?;
     announce(addr);
     tracing::info!(%addr, "{name} started");
-    let handle = server.handle();
-    tokio::select! {
-        res = server => return res,
-        _ = shutdown_signal() => {}
-    }
+    shutdown_signal().await;
     handle.stop(true).await;
     Ok(())
 }

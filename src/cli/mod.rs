@@ -68,30 +68,31 @@ pub enum Command {
     TrainingHost(Listen),
     /// Market data on a running backend: load, show, range.
     Data {
-        /// Backend URL.
-        #[arg(
-            long,
-            env = "KTRDR_API_URL",
-            default_value = "http://localhost:8000",
-            global = true
-        )]
-        url: String,
+        #[command(flatten)]
+        backend: BackendUrl,
         #[command(subcommand)]
         command: DataCommand,
     },
     /// Operations on a running backend.
     Operations {
-        /// Backend URL.
-        #[arg(
-            long,
-            env = "KTRDR_API_URL",
-            default_value = "http://localhost:8000",
-            global = true
-        )]
-        url: String,
+        #[command(flatten)]
+        backend: BackendUrl,
         #[command(subcommand)]
         command: OperationsCommand,
     },
+}
+
+/// Where the client verbs find the backend.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BackendUrl {
+    /// Backend URL.
+    #[arg(
+        long,
+        env = "KTRDR_API_URL",
+        default_value = "http://localhost:8000",
+        global = true
+    )]
+    pub url: String,
 }
 
 /// Output format.

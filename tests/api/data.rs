@@ -60,6 +60,16 @@ async fn start_and_await_segments(
     }
 }
 
+/// A backend loading through an IB host that serves the real GOOG daily file; returns the app,
+/// the source folder and the store folder (kept alive by the caller).
+async fn goog_app() -> (TestApp, tempfile::TempDir, tempfile::TempDir) {
+    let src = tempfile::tempdir().unwrap();
+    std::fs::write(src.path().join("GOOG_1d.csv"), GOOG).unwrap();
+    let store = tempfile::tempdir().unwrap();
+    let app = spawn_app_with(data_settings(&spawn_ib_host(src.path(), 0), store.path())).await;
+    (app, src, store)
+}
+
 fn files(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
         .map(|d| {
@@ -75,10 +85,7 @@ fn files(dir: &Path) -> Vec<String> {
 /// same range finds every hole (weekends, NYSE holidays) expected and fetches nothing.
 #[actix_web::test]
 async fn full_load_of_real_goog_daily() {
-    let src = tempfile::tempdir().unwrap();
-    std::fs::write(src.path().join("GOOG_1d.csv"), GOOG).unwrap();
-    let store = tempfile::tempdir().unwrap();
-    let app = spawn_app_with(data_settings(&spawn_ib_host(src.path(), 0), store.path())).await;
+    let (app, _src, store) = goog_app().await;
 
     let op = app
         .load(json!({"symbol": "GOOG", "timeframe": "1d", "mode": "full", "start_date": "2004-01-01", "end_date": "2013-03-02"}))
@@ -239,10 +246,7 @@ async fn host_down_fails_cleanly() {
 /// Unknown symbols fail with the host's reason; bad input is a 400 naming the field.
 #[actix_web::test]
 async fn unknown_symbol_and_bad_input() {
-    let src = tempfile::tempdir().unwrap();
-    std::fs::write(src.path().join("GOOG_1d.csv"), GOOG).unwrap();
-    let store = tempfile::tempdir().unwrap();
-    let app = spawn_app_with(data_settings(&spawn_ib_host(src.path(), 0), store.path())).await;
+    let (app, _src, _store) = goog_app().await;
     let op = app
         .load(json!({"symbol": "NOPE", "timeframe": "1d", "mode": "full"}))
         .await;

@@ -219,15 +219,7 @@ pub async fn cancel_mid_fetch(runs: usize) {
     for _ in 0..runs {
         let id = start_load(&client, &base, json!({"symbol": "SLOW", "timeframe": "1h", "calendar": "crypto", "mode": "full", "start_date": "2023-01-01", "end_date": "2023-12-31"})).await;
         tokio::time::sleep(Duration::from_millis(50)).await; // requests are in flight now
-        let t = Instant::now();
-        let mut res = client
-            .delete(format!("{base}/operations/{id}"))
-            .send()
-            .await
-            .unwrap();
-        let v: Value = res.json().await.unwrap();
-        lat.push(t.elapsed().as_secs_f64() * 1e3);
-        assert_eq!(v["data"]["status"], "cancelled", "{v}");
+        lat.push(crate::timed_cancel(&client, &base, &id).await);
     }
     let s = sorted(lat);
     row(

@@ -34,6 +34,20 @@ pub(crate) fn row(name: &str, value: String, goal: &str, notes: &str) {
     println!("| {name} | {value} | {goal} | {notes} |");
 }
 
+/// DELETE of operation `id` until its answer, which must say `cancelled`; milliseconds.
+pub(crate) async fn timed_cancel(client: &awc::Client, base: &str, id: &str) -> f64 {
+    let t0 = Instant::now();
+    let mut res = client
+        .delete(format!("{base}/operations/{id}"))
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = res.json().await.unwrap();
+    let ms = t0.elapsed().as_secs_f64() * 1000.0;
+    assert_eq!(body["data"]["status"], "cancelled", "{body}");
+    ms
+}
+
 async fn backend() -> Backend {
     let settings = Settings::from_env(&Default::default()).unwrap();
     Backend::start(settings, server::bind("127.0.0.1", 0).unwrap()).unwrap()
@@ -55,15 +69,7 @@ async fn cancel_latency(runs: usize) {
         let body: serde_json::Value = res.json().await.unwrap();
         let id = body["data"]["operation_id"].as_str().unwrap().to_owned();
         tokio::time::sleep(Duration::from_millis(5)).await; // let it run a few steps
-        let t0 = Instant::now();
-        let mut res = client
-            .delete(format!("{base}/operations/{id}"))
-            .send()
-            .await
-            .unwrap();
-        let body: serde_json::Value = res.json().await.unwrap();
-        lat.push(t0.elapsed().as_secs_f64() * 1000.0);
-        assert_eq!(body["data"]["status"], "cancelled");
+        lat.push(timed_cancel(&client, &base, &id).await);
     }
     let s = sorted(lat);
     row(
