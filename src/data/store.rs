@@ -167,7 +167,8 @@ impl BarStore {
     }
 }
 
-fn to_frame(bars: &Bars) -> PolarsResult<DataFrame> {
+/// The bars as a frame: `date` (datetime, ms) and the OHLCV columns.
+pub fn to_frame(bars: &Bars) -> PolarsResult<DataFrame> {
     let date = Column::new("date".into(), bars.time.as_slice())
         .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))?;
     DataFrame::new(

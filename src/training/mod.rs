@@ -1,3 +1,13 @@
-//! The training domain. So far: the compute device (libtorch through tch).
+//! The training domain: strategy YAML -> indicators -> fuzzy memberships -> features and zigzag
+//! labels -> MLP (tch) -> model folder, run as a `training` operation by the TrainingManager,
+//! locally or on the training host service.
 
 pub mod device;
+pub mod features;
+pub mod fuzzy;
+pub mod indicators;
+pub mod labels;
+pub mod model;
+pub mod pipeline;
+pub mod storage;
+pub mod strategy;
