@@ -35,7 +35,15 @@ pub struct Settings {
     pub training_host_service: HostServiceSettings,
     pub host_client: HostClientSettings,
     pub data: DataSettings,
+    pub training: TrainingSettings,
     pub paths: PathSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingSettings {
+    /// Sessions the training host runs at once; more are refused with 503.
+    pub max_sessions: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -180,6 +188,13 @@ impl Settings {
             "KTRDR_HOST_CLIENT_CONNECTION_LIMIT",
             "a whole number of connections",
         )?;
+        set_parsed(
+            &mut self.training.max_sessions,
+            get("KTRDR_TRAINING_MAX_SESSIONS"),
+            "KTRDR_TRAINING_MAX_SESSIONS",
+            "a whole number of sessions from 1",
+        )?;
+        self.training.max_sessions = self.training.max_sessions.max(1);
         if let Some(v) = get("KTRDR_CSV_DIR") {
             self.data.csv_dir = PathBuf::from(v);
         }

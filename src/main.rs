@@ -1,7 +1,6 @@
 //! The `ktrdr` binary: parse the command line, then run a server or a client verb.
 
 use std::process::ExitCode;
-use std::time::Instant;
 
 use clap::Parser;
 use std::sync::Arc;
@@ -73,7 +72,6 @@ async fn run_server(role: Role, listen: Listen, settings: Settings) -> std::io::
         .host
         .clone()
         .unwrap_or_else(|| settings.server.host.clone());
-    let started = Instant::now();
     match role {
         Role::Backend => {
             let port = listen.port.unwrap_or(settings.server.port);
@@ -104,9 +102,16 @@ async fn run_server(role: Role, listen: Listen, settings: Settings) -> std::io::
         }
         Role::TrainingHost => {
             let port = listen.port.unwrap_or(5002);
-            server::serve_app(&host, port, "training host service", move |cfg| {
-                hosts::training::configure(cfg, started)
-            })
+            let state = hosts::training::TrainingHost::new(
+                &settings.paths.models_dir,
+                settings.training.max_sessions,
+            );
+            server::serve_app(
+                &host,
+                port,
+                "training host service",
+                hosts::training::app(state),
+            )
             .await
         }
     }

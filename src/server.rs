@@ -19,6 +19,7 @@ use crate::data::manager::DataManager;
 use crate::data::source::BarSource;
 use crate::data::store::BarStore;
 use crate::hosts::ib::provider::CsvProvider;
+use crate::training::manager::TrainingManager;
 
 /// Binds `host:port` (0 = any free port).
 pub fn bind(host: &str, port: u16) -> io::Result<TcpListener> {
@@ -49,14 +50,19 @@ impl Backend {
         let settings = Arc::new(settings);
         let tracker = ProgressTracker::new(settings.operations.retention).start();
         let store = BarStore::new(&settings.paths.data_dir);
-        let source = if settings.ib_host_service.enabled {
+        let host_client = |name: &str, url: &str| {
             let c = &settings.host_client;
-            let mut config =
-                HostClientConfig::new("IB host service", &settings.ib_host_service.url);
+            let mut config = HostClientConfig::new(name, url);
             config.timeout = Duration::from_secs(c.timeout_secs);
             config.max_retries = c.max_retries;
             config.connection_limit = c.connection_limit;
-            BarSource::Host(HostClient::start(config))
+            HostClient::start(config)
+        };
+        let source = if settings.ib_host_service.enabled {
+            BarSource::Host(host_client(
+                "IB host service",
+                &settings.ib_host_service.url,
+            ))
         } else {
             BarSource::Local(Arc::new(CsvProvider::new(
                 &settings.data.csv_dir,
@@ -71,9 +77,21 @@ impl Backend {
             settings.operations.timeout(),
         )
         .start();
+        let training = TrainingManager::new(
+            tracker.clone(),
+            store.clone(),
+            settings.paths.models_dir.clone(),
+            settings
+                .training_host_service
+                .enabled
+                .then(|| host_client("training host service", &settings.training_host_service.url)),
+            settings.operations.timeout(),
+        )
+        .start();
         let state = web::Data::new(AppState {
             tracker: tracker.clone(),
             data,
+            training,
             store,
             settings: settings.clone(),
         });

@@ -7,6 +7,7 @@ pub mod error;
 pub mod health;
 pub mod json;
 pub mod operations;
+pub mod training;
 pub mod ws;
 
 use std::sync::Arc;
@@ -18,12 +19,14 @@ use ktrdr_actors::ProgressTracker;
 use crate::config::Settings;
 use crate::data::manager::DataManager;
 use crate::data::store::BarStore;
+use crate::training::manager::TrainingManager;
 use error::ApiError;
 
 /// What every handler can reach.
 pub struct AppState {
     pub tracker: Addr<ProgressTracker>,
     pub data: Addr<DataManager>,
+    pub training: Addr<TrainingManager>,
     /// The local bar store, read directly (off the arbiter) by the data routes.
     pub store: BarStore,
     pub settings: Arc<Settings>,
@@ -46,7 +49,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(operations::configure)
             .configure(ws::configure)
             .configure(dummy::configure)
-            .configure(data::configure),
+            .configure(data::configure)
+            .configure(training::configure),
     )
     .default_service(web::to(|req: actix_web::HttpRequest| async move {
         Err::<actix_web::HttpResponse, _>(ApiError::NotFound(format!(

@@ -138,7 +138,9 @@ fn fuzzify(strategy: &Strategy, bars: &Bars) -> Result<TimeframeFeatures, String
     for f in &strategy.fuzzy {
         let values = column(&f.key)?;
         let reference = match &f.transform {
-            Some(super::fuzzy::InputTransform::PriceRatio { reference }) => Some(column(reference)?),
+            Some(super::fuzzy::InputTransform::PriceRatio { reference }) => {
+                Some(column(reference)?)
+            }
             None => None,
         };
         for (_, m) in &f.sets {
@@ -275,7 +277,9 @@ pub fn prepare(
         let n_train = (n as f64 * strategy.split.train).floor() as usize;
         let n_val = ((n as f64 * strategy.split.validation).floor() as usize).min(n - n_train);
         prepared.train.extend(&s.slice(0, n_train));
-        prepared.validation.extend(&s.slice(n_train, n_train + n_val));
+        prepared
+            .validation
+            .extend(&s.slice(n_train, n_train + n_val));
         prepared.test.extend(&s.slice(n_train + n_val, n));
     }
     if prepared.train.rows() < 10 {
@@ -313,7 +317,16 @@ mod tests {
         // The 0h-4h bar closes at 4h: known from the bar starting at 3h (closing at 4h).
         assert_eq!(
             got,
-            vec![None, None, None, Some(0), Some(0), Some(0), Some(0), Some(1)]
+            vec![
+                None,
+                None,
+                None,
+                Some(0),
+                Some(0),
+                Some(0),
+                Some(0),
+                Some(1)
+            ]
         );
     }
 

@@ -133,7 +133,10 @@ mod tests {
             }),
             sets: vec![],
         };
-        assert_eq!(f.input(100.0, |r| if r == "close" { 110.0 } else { 0.0 }), 1.1);
+        assert_eq!(
+            f.input(100.0, |r| if r == "close" { 110.0 } else { 0.0 }),
+            1.1
+        );
         assert!(f.input(0.0, |_| 1.0).is_nan());
     }
 }

@@ -42,16 +42,48 @@ impl Source {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum IndicatorKind {
-    Sma { period: usize, source: Source },
-    Ema { period: usize, source: Source },
-    Rsi { period: usize, source: Source },
-    Macd { fast_period: usize, slow_period: usize, signal_period: usize, source: Source },
-    BollingerBands { period: usize, multiplier: f64, source: Source },
-    Atr { period: usize },
-    Stochastic { k_period: usize, d_period: usize, smooth_k: usize },
-    Roc { period: usize, source: Source },
-    Momentum { period: usize, source: Source },
-    VolumeSma { period: usize },
+    Sma {
+        period: usize,
+        source: Source,
+    },
+    Ema {
+        period: usize,
+        source: Source,
+    },
+    Rsi {
+        period: usize,
+        source: Source,
+    },
+    Macd {
+        fast_period: usize,
+        slow_period: usize,
+        signal_period: usize,
+        source: Source,
+    },
+    BollingerBands {
+        period: usize,
+        multiplier: f64,
+        source: Source,
+    },
+    Atr {
+        period: usize,
+    },
+    Stochastic {
+        k_period: usize,
+        d_period: usize,
+        smooth_k: usize,
+    },
+    Roc {
+        period: usize,
+        source: Source,
+    },
+    Momentum {
+        period: usize,
+        source: Source,
+    },
+    VolumeSma {
+        period: usize,
+    },
 }
 
 /// One configured indicator.
@@ -237,8 +269,12 @@ impl Indicator {
                 signal_period,
                 source,
             } => {
-                let (line, signal, hist) =
-                    macd(&col(source.column())?, fast_period, slow_period, signal_period);
+                let (line, signal, hist) = macd(
+                    &col(source.column())?,
+                    fast_period,
+                    slow_period,
+                    signal_period,
+                );
                 vec![line, signal, hist]
             }
             IndicatorKind::BollingerBands {
@@ -412,8 +448,11 @@ pub struct Bands {
 pub fn bollinger(x: &[f64], n: usize, k: f64) -> Bands {
     let middle = sma(x, n);
     let len = x.len();
-    let (mut upper, mut lower, mut width) =
-        (vec![f64::NAN; len], vec![f64::NAN; len], vec![f64::NAN; len]);
+    let (mut upper, mut lower, mut width) = (
+        vec![f64::NAN; len],
+        vec![f64::NAN; len],
+        vec![f64::NAN; len],
+    );
     for i in 0..len {
         let m = middle[i];
         if m.is_nan() {
@@ -547,7 +586,9 @@ mod tests {
 
     #[test]
     fn macd_from_its_emas() {
-        let x: Vec<f64> = (0..40).map(|i| (i as f64 * 0.3).sin() * 10.0 + 50.0).collect();
+        let x: Vec<f64> = (0..40)
+            .map(|i| (i as f64 * 0.3).sin() * 10.0 + 50.0)
+            .collect();
         let (line, sig, hist) = macd(&x, 3, 6, 4);
         let (f, s) = (ema(&x, 3), ema(&x, 6));
         for i in 0..x.len() {
@@ -591,7 +632,15 @@ mod tests {
         // k=2 raw: i1: hh 12 ll 8 -> 75; i2: hh 12 ll 9 -> 33.33; i3: hh 15 ll 9 -> 83.33
         let (k, d) = stochastic(&h, &l, &c, 2, 1, 2);
         close(&k, &[N, 75.0, 100.0 / 3.0, 250.0 / 3.0]);
-        close(&d, &[N, N, (75.0 + 100.0 / 3.0) / 2.0, (100.0 / 3.0 + 250.0 / 3.0) / 2.0]);
+        close(
+            &d,
+            &[
+                N,
+                N,
+                (75.0 + 100.0 / 3.0) / 2.0,
+                (100.0 / 3.0 + 250.0 / 3.0) / 2.0,
+            ],
+        );
     }
 
     #[test]
@@ -615,7 +664,14 @@ mod tests {
         let sma = Indicator::from_params("SMA", "sma_2", &params, "indicators[0]").unwrap();
         let macd = Indicator::from_params("macd", "m", &BTreeMap::new(), "i").unwrap();
         let out = add_indicators(&df, &[sma, macd]).unwrap();
-        let got: Vec<f64> = out.column("sma_2").unwrap().f64().unwrap().iter().map(|v| v.unwrap()).collect();
+        let got: Vec<f64> = out
+            .column("sma_2")
+            .unwrap()
+            .f64()
+            .unwrap()
+            .iter()
+            .map(|v| v.unwrap())
+            .collect();
         close(&got, &[N, 1.5, 2.5, 3.5]);
         for c in ["m", "m.signal", "m.histogram"] {
             assert!(out.column(c).is_ok(), "missing {c}");

@@ -33,7 +33,12 @@ impl Mlp {
         let mut net = nn::seq_t();
         let mut width = inputs as i64;
         for (i, &h) in arch.hidden_layers.iter().enumerate() {
-            net = net.add(nn::linear(&root / format!("hidden{i}"), width, h, Default::default()));
+            net = net.add(nn::linear(
+                &root / format!("hidden{i}"),
+                width,
+                h,
+                Default::default(),
+            ));
             net = match arch.activation {
                 Activation::Relu => net.add_fn(|x| x.relu()),
                 Activation::Tanh => net.add_fn(|x| x.tanh()),
@@ -60,7 +65,11 @@ impl Mlp {
     }
 
     pub fn parameter_count(&self) -> i64 {
-        self.vs.trainable_variables().iter().map(|t| t.numel() as i64).sum()
+        self.vs
+            .trainable_variables()
+            .iter()
+            .map(|t| t.numel() as i64)
+            .sum()
     }
 
     pub fn forward(&self, x: &Tensor, train: bool) -> Tensor {
@@ -191,6 +200,9 @@ pub fn evaluate(model: &Mlp, x: &Tensor, y: &Tensor) -> (f64, f64) {
     })
 }
 
+/// A copy of a network's weights by name.
+type Weights = Vec<(String, Tensor)>;
+
 /// Trains `model` on `train`, watching `validation` (see the module docs).
 pub fn train(
     model: &mut Mlp,
@@ -222,7 +234,8 @@ pub fn train(
     };
     let stopping = params.early_stopping.as_ref().filter(|e| e.enabled);
     let mut history: Vec<EpochMetrics> = Vec::new();
-    let mut best: Option<(f64, usize, Vec<(String, Tensor)>)> = None;
+    // (monitored loss, epoch, weights) of the best epoch so far.
+    let mut best: Option<(f64, usize, Weights)> = None;
     let mut since_best = 0usize;
     let mut early_stopped = false;
     for epoch in 0..params.epochs {
@@ -338,11 +351,7 @@ pub fn test_metrics(model: &Mlp, s: &Samples) -> Option<TestMetrics> {
     let predicted: Vec<i64> = model
         .predict(&s.x)
         .iter()
-        .map(|p| {
-            (0..3)
-                .max_by(|&a, &b| p[a].total_cmp(&p[b]))
-                .unwrap_or(1) as i64
-        })
+        .map(|p| (0..3).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap_or(1) as i64)
         .collect();
     let (accuracy, precision, recall, f1) = weighted_scores(&s.y, &predicted);
     Some(TestMetrics {
@@ -374,8 +383,16 @@ pub fn weighted_scores(truth: &[i64], predicted: &[i64]) -> (f64, f64, f64, f64)
     for c in 0..3 {
         let w = support[c] / n;
         let p = if pred[c] > 0.0 { tp[c] / pred[c] } else { 0.0 };
-        let r = if support[c] > 0.0 { tp[c] / support[c] } else { 0.0 };
-        let f = if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 };
+        let r = if support[c] > 0.0 {
+            tp[c] / support[c]
+        } else {
+            0.0
+        };
+        let f = if p + r > 0.0 {
+            2.0 * p * r / (p + r)
+        } else {
+            0.0
+        };
         precision += w * p;
         recall += w * r;
         f1 += w * f;

@@ -57,9 +57,9 @@ pub fn run(input: RunInput, obs: &mut dyn Observer) -> Result<Value, TrainError>
     let h = &outcome.history;
     let last = h.last();
     let max = |f: fn(&super::model::EpochMetrics) -> Option<f64>| {
-        h.iter().filter_map(f).fold(None, |m: Option<f64>, v| {
-            Some(m.map_or(v, |m| m.max(v)))
-        })
+        h.iter()
+            .filter_map(f)
+            .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))))
     };
     let training_metrics = json!({
         "epochs_trained": h.len(),

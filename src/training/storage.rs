@@ -94,7 +94,10 @@ pub fn save(models_dir: &Path, model: &Mlp, files: &ModelFiles) -> Result<PathBu
                 return Ok(target);
             }
         }
-        Err(format!("could not pick a version folder under {}", dir.display()))
+        Err(format!(
+            "could not pick a version folder under {}",
+            dir.display()
+        ))
     };
     let result = write();
     if result.is_err() {
@@ -174,7 +177,11 @@ pub fn list(models_dir: &Path) -> Vec<Value> {
         })
         .collect();
     dirs.sort_by_key(|p| {
-        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("").to_owned();
+        let name = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_owned();
         let (tf, v) = name.rsplit_once("_v").unwrap_or((&name, "0"));
         (
             p.parent().map(Path::to_path_buf),

@@ -383,10 +383,7 @@ fn finite(path: &str, v: f64) -> Result<f64, StrategyError> {
 
 fn check(raw: Raw) -> Result<Strategy, StrategyError> {
     if !valid_name(&raw.name) {
-        return Err(err(
-            "name",
-            "must be 1-100 letters, digits, '_' or '-'",
-        ));
+        return Err(err("name", "must be 1-100 letters, digits, '_' or '-'"));
     }
     let symbols = match raw.training_data.symbols {
         RawSymbols::Single { symbol } => vec![(symbol, "training_data.symbols.symbol".to_owned())],
@@ -397,7 +394,10 @@ fn check(raw: Raw) -> Result<Strategy, StrategyError> {
             .collect(),
     };
     if symbols.is_empty() {
-        return Err(err("training_data.symbols.list", "must name at least one symbol"));
+        return Err(err(
+            "training_data.symbols.list",
+            "must name at least one symbol",
+        ));
     }
     let symbols = symbols
         .into_iter()
@@ -444,7 +444,10 @@ fn check(raw: Raw) -> Result<Strategy, StrategyError> {
     let mut indicators = Vec::with_capacity(raw.indicators.len());
     for (i, ind) in raw.indicators.into_iter().enumerate() {
         let path = format!("indicators[{i}]");
-        if !ind.feature_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        if !ind
+            .feature_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
             || ind.feature_id.is_empty()
         {
             return Err(err(
@@ -490,7 +493,10 @@ fn check(raw: Raw) -> Result<Strategy, StrategyError> {
 
     let m = &raw.model;
     if m.architecture.hidden_layers.is_empty() {
-        return Err(err("model.architecture.hidden_layers", "must list at least one layer size"));
+        return Err(err(
+            "model.architecture.hidden_layers",
+            "must list at least one layer size",
+        ));
     }
     for (i, &n) in m.architecture.hidden_layers.iter().enumerate() {
         if !(1..=65_536).contains(&n) {
@@ -505,7 +511,10 @@ fn check(raw: Raw) -> Result<Strategy, StrategyError> {
         return Err(err("model.architecture.dropout", "must be in [0, 1)"));
     }
     if m.features.lookback_periods > 100 {
-        return Err(err("model.features.lookback_periods", "must be at most 100"));
+        return Err(err(
+            "model.features.lookback_periods",
+            "must be at most 100",
+        ));
     }
     let t = &m.training;
     if finite("model.training.learning_rate", t.learning_rate)? <= 0.0 {
@@ -515,17 +524,26 @@ fn check(raw: Raw) -> Result<Strategy, StrategyError> {
         return Err(err("model.training.weight_decay", "must be >= 0"));
     }
     if t.batch_size == 0 || t.batch_size > 1 << 20 {
-        return Err(err("model.training.batch_size", "must be between 1 and 1048576"));
+        return Err(err(
+            "model.training.batch_size",
+            "must be between 1 and 1048576",
+        ));
     }
     if t.epochs == 0 || t.epochs > 100_000 {
         return Err(err("model.training.epochs", "must be between 1 and 100000"));
     }
     if let Some(es) = &t.early_stopping {
         if es.patience == 0 {
-            return Err(err("model.training.early_stopping.patience", "must be >= 1"));
+            return Err(err(
+                "model.training.early_stopping.patience",
+                "must be >= 1",
+            ));
         }
         if finite("model.training.early_stopping.min_delta", es.min_delta)? < 0.0 {
-            return Err(err("model.training.early_stopping.min_delta", "must be >= 0"));
+            return Err(err(
+                "model.training.early_stopping.min_delta",
+                "must be >= 0",
+            ));
         }
     }
 
@@ -533,7 +551,10 @@ fn check(raw: Raw) -> Result<Strategy, StrategyError> {
     if labels.source != "zigzag" {
         return Err(err(
             "training.labels.source",
-            format!("unknown label source {:?} (supported: zigzag)", labels.source),
+            format!(
+                "unknown label source {:?} (supported: zigzag)",
+                labels.source
+            ),
         ));
     }
     let th = finite("training.labels.zigzag_threshold", labels.zigzag_threshold)?;
@@ -554,7 +575,10 @@ fn check(raw: Raw) -> Result<Strategy, StrategyError> {
     ] {
         let v = finite(&format!("training.data_split.{name}"), v)?;
         if !(0.0..=1.0).contains(&v) {
-            return Err(err(format!("training.data_split.{name}"), "must be in [0, 1]"));
+            return Err(err(
+                format!("training.data_split.{name}"),
+                "must be in [0, 1]",
+            ));
         }
     }
     if split.train <= 0.0 {
@@ -625,7 +649,10 @@ fn parse_transform(v: Yaml, path: &str) -> Result<InputTransform, StrategyError>
     if t.kind != "price_ratio" {
         return Err(err(
             format!("{path}.type"),
-            format!("unknown input transform {:?} (supported: price_ratio)", t.kind),
+            format!(
+                "unknown input transform {:?} (supported: price_ratio)",
+                t.kind
+            ),
         ));
     }
     if !["open", "high", "low", "close"].contains(&t.reference.as_str()) {
@@ -689,7 +716,9 @@ fn parse_membership(v: Yaml, path: &str) -> Result<Membership, StrategyError> {
             return Err(err(ppath, "trapezoidal needs a <= b <= c <= d with a < d"))
         }
         ("gaussian", &[mu, sigma]) if sigma > 0.0 => Membership::Gaussian(mu, sigma),
-        ("gaussian", [_, _]) => return Err(err(ppath, "gaussian needs [mu, sigma] with sigma > 0")),
+        ("gaussian", [_, _]) => {
+            return Err(err(ppath, "gaussian needs [mu, sigma] with sigma > 0"))
+        }
         ("triangular" | "trapezoidal" | "gaussian", p) => {
             let want = match kind.as_str() {
                 "triangular" => 3,
@@ -704,7 +733,9 @@ fn parse_membership(v: Yaml, path: &str) -> Result<Membership, StrategyError> {
         (other, _) => {
             return Err(err(
                 format!("{path}.type"),
-                format!("unknown membership {other:?} (supported: triangular, trapezoidal, gaussian)"),
+                format!(
+                    "unknown membership {other:?} (supported: triangular, trapezoidal, gaussian)"
+                ),
             ))
         }
     };
@@ -717,7 +748,8 @@ mod tests {
 
     fn example() -> String {
         std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("config/strategies/neuro_mean_reversion.yaml"),
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("config/strategies/neuro_mean_reversion.yaml"),
         )
         .unwrap()
     }
@@ -735,7 +767,11 @@ mod tests {
         assert_eq!(names[0], "roc_10_falling");
         assert!(names.contains(&"rsi_14_oversold_lag_2".to_owned()));
         assert_eq!(
-            s.fuzzy.iter().find(|f| f.key == "sma_20").unwrap().transform,
+            s.fuzzy
+                .iter()
+                .find(|f| f.key == "sma_20")
+                .unwrap()
+                .transform,
             Some(InputTransform::PriceRatio {
                 reference: "close".into()
             })
@@ -748,26 +784,82 @@ mod tests {
         let base = example();
         let cases: &[(&str, &str, &str)] = &[
             ("name: neuro_mean_reversion", "name: 'no spaces'", "name"),
-            ("    symbol: GOOG", "    symbol: 'GO OG'", "training_data.symbols.symbol"),
-            ("    mode: single\n    symbol", "    mode: several\n    symbol", "training_data.symbols.mode"),
-            ("    timeframe: 1d\n  history", "    timeframe: 7d\n  history", "training_data.timeframes.timeframe"),
+            (
+                "    symbol: GOOG",
+                "    symbol: 'GO OG'",
+                "training_data.symbols.symbol",
+            ),
+            (
+                "    mode: single\n    symbol",
+                "    mode: several\n    symbol",
+                "training_data.symbols.mode",
+            ),
+            (
+                "    timeframe: 1d\n  history",
+                "    timeframe: 7d\n  history",
+                "training_data.timeframes.timeframe",
+            ),
             ("  - name: roc", "  - name: vwapp", "indicators[2].name"),
             ("    period: 14", "    perod: 14", "indicators[0].perod"),
             ("    period: 20", "    period: -3", "indicators[1].period"),
-            ("[0, 20, 40]", "[40, 20, 0]", "fuzzy_sets.rsi_14.oversold.parameters"),
+            (
+                "[0, 20, 40]",
+                "[40, 20, 0]",
+                "fuzzy_sets.rsi_14.oversold.parameters",
+            ),
             ("[-6, 4]", "[-6, 0]", "fuzzy_sets.roc_10.falling.parameters"),
-            ("type: gaussian, parameters: [0, 2]", "type: bell, parameters: [0, 2]", "fuzzy_sets.roc_10.flat.type"),
+            (
+                "type: gaussian, parameters: [0, 2]",
+                "type: bell, parameters: [0, 2]",
+                "fuzzy_sets.roc_10.flat.type",
+            ),
             ("  roc_10:\n", "  roc_11:\n", "fuzzy_sets.roc_11"),
-            ("type: price_ratio", "type: log_ratio", "fuzzy_sets.sma_20.input_transform.type"),
-            ("hidden_layers: [32, 16]", "hidden_layers: []", "model.architecture.hidden_layers"),
-            ("activation: relu", "activation: swish", "model.architecture.activation"),
+            (
+                "type: price_ratio",
+                "type: log_ratio",
+                "fuzzy_sets.sma_20.input_transform.type",
+            ),
+            (
+                "hidden_layers: [32, 16]",
+                "hidden_layers: []",
+                "model.architecture.hidden_layers",
+            ),
+            (
+                "activation: relu",
+                "activation: swish",
+                "model.architecture.activation",
+            ),
             ("dropout: 0.2", "dropout: 1.5", "model.architecture.dropout"),
-            ("learning_rate: 0.001", "learning_rate: 0", "model.training.learning_rate"),
-            ("batch_size: 32", "batch_size: lots", "model.training.batch_size"),
-            ("optimizer: adam", "optimizer: rmsprop", "model.training.optimizer"),
-            ("patience: 15", "patience: 0", "model.training.early_stopping.patience"),
-            ("zigzag_threshold: 0.05", "zigzag_threshold: 5", "training.labels.zigzag_threshold"),
-            ("label_lookahead: 20", "label_lookahead: 0", "training.labels.label_lookahead"),
+            (
+                "learning_rate: 0.001",
+                "learning_rate: 0",
+                "model.training.learning_rate",
+            ),
+            (
+                "batch_size: 32",
+                "batch_size: lots",
+                "model.training.batch_size",
+            ),
+            (
+                "optimizer: adam",
+                "optimizer: rmsprop",
+                "model.training.optimizer",
+            ),
+            (
+                "patience: 15",
+                "patience: 0",
+                "model.training.early_stopping.patience",
+            ),
+            (
+                "zigzag_threshold: 0.05",
+                "zigzag_threshold: 5",
+                "training.labels.zigzag_threshold",
+            ),
+            (
+                "label_lookahead: 20",
+                "label_lookahead: 0",
+                "training.labels.label_lookahead",
+            ),
             ("source: zigzag", "source: oracle", "training.labels.source"),
             ("test: 0.15", "test: 0.25", "training.data_split"),
         ];
@@ -790,7 +882,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.yaml"), "x").unwrap();
         assert_eq!(locate(dir.path(), "a").unwrap(), dir.path().join("a.yaml"));
-        assert_eq!(locate(dir.path(), "a.yaml").unwrap(), dir.path().join("a.yaml"));
+        assert_eq!(
+            locate(dir.path(), "a.yaml").unwrap(),
+            dir.path().join("a.yaml")
+        );
         assert!(locate(dir.path(), "../a").is_err());
         let e = locate(dir.path(), "nope").unwrap_err();
         assert!(e.reason.contains("available: a"), "{e}");

@@ -7,4 +7,5 @@ mod data;
 mod host_client;
 mod operations;
 mod processes;
+mod training;
 mod websocket;

@@ -1,28 +1,364 @@
-//! `ktrdr training-host`: runs training sessions for a remote backend. So far its health
-//! endpoint, which reports the device libtorch trains on.
+//! `ktrdr training-host`: runs training sessions for a remote backend (CUDA when the machine
+//! has it).
+//!
+//! `POST /training/start` takes the strategy's YAML and the bars (the backend reads its store;
+//! the host needs no data folder) and starts a session on a blocking thread;
+//! `GET /training/status/{id}` answers its status, progress (the operations' shape) and
+//! metrics; `POST /training/stop/{id}` trips its token (the run stops within one batch
+//! window); `GET /health` reports the device and the sessions. Models are written under the
+//! host's models folder (shared with the backend in a deployment).
 
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
+use ktrdr_actors::Progress;
+use serde::Deserialize;
 use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
 
+use crate::api::error::ApiError;
+use crate::api::json::{parse_date, parse_json};
+use crate::data::bars::Bars;
+use crate::data::timeframe::{Symbol, Timeframe};
 use crate::training::device;
+use crate::training::model::TrainError;
+use crate::training::pipeline::{self, RunInput};
+use crate::training::progress::ProgressObserver;
+use crate::training::strategy::Strategy;
 
-/// Routes of the training host service.
-pub fn configure(cfg: &mut web::ServiceConfig, started: Instant) {
-    cfg.route(
-        "/health",
-        web::get().to(move || async move {
-            let mut body = json!({
-                "status": "healthy",
-                "service": "training-host",
-                "uptime_seconds": started.elapsed().as_secs_f64(),
-                "active_sessions": 0,
-            });
-            if let (Value::Object(b), Value::Object(d)) = (&mut body, device::describe()) {
-                b.extend(d);
-            }
-            HttpResponse::Ok().json(body)
-        }),
+/// Largest `POST /training/start` body (bars of every series of the run).
+const MAX_START_BYTES: usize = 512 * 1024 * 1024;
+/// Finished sessions kept for status queries.
+const KEEP_FINISHED: usize = 100;
+
+/// What the host knows of one session.
+#[derive(Debug, Clone)]
+struct SessionState {
+    status: &'static str,
+    strategy_name: String,
+    started_at: DateTime<Utc>,
+    finished_at: Option<DateTime<Utc>>,
+    progress: Progress,
+    metrics: Value,
+    result: Option<Value>,
+    error: Option<String>,
+}
+
+struct Session {
+    state: Mutex<SessionState>,
+    token: CancellationToken,
+}
+
+impl Session {
+    fn lock(&self) -> std::sync::MutexGuard<'_, SessionState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The host's state: its sessions and where models go.
+pub struct TrainingHost {
+    started: Instant,
+    models_dir: PathBuf,
+    max_sessions: usize,
+    sessions: Mutex<HashMap<String, Arc<Session>>>,
+}
+
+impl TrainingHost {
+    pub fn new(models_dir: impl Into<PathBuf>, max_sessions: usize) -> Self {
+        Self {
+            started: Instant::now(),
+            models_dir: models_dir.into(),
+            max_sessions: max_sessions.max(1),
+            sessions: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Session>>> {
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn active(&self) -> usize {
+        self.sessions()
+            .values()
+            .filter(|s| s.lock().finished_at.is_none())
+            .count()
+    }
+}
+
+/// The routes of the training host with its state.
+pub fn app(host: TrainingHost) -> impl Fn(&mut web::ServiceConfig) + Send + Clone + 'static {
+    let state = web::Data::new(host);
+    move |cfg| configure(cfg, state.clone())
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<TrainingHost>) {
+    cfg.app_data(state)
+        .app_data(web::PayloadConfig::new(MAX_START_BYTES))
+        .route("/health", web::get().to(health))
+        .route("/training/start", web::post().to(start))
+        .route("/training/status/{id}", web::get().to(status))
+        .route("/training/stop/{id}", web::post().to(stop))
+        .default_service(web::to(|req: actix_web::HttpRequest| async move {
+            Err::<HttpResponse, _>(ApiError::NotFound(format!(
+                "No route for {} {}",
+                req.method(),
+                req.path()
+            )))
+        }));
+}
+
+async fn health(state: web::Data<TrainingHost>) -> HttpResponse {
+    let mut body = json!({
+        "status": "healthy",
+        "service": "training-host",
+        "uptime_seconds": state.started.elapsed().as_secs_f64(),
+        "active_sessions": state.active(),
+        "max_sessions": state.max_sessions,
+        "memory": memory(),
+    });
+    if let (Value::Object(b), Value::Object(d)) = (&mut body, device::describe()) {
+        b.extend(d);
+    }
+    HttpResponse::Ok().json(body)
+}
+
+/// The machine's memory from /proc/meminfo (kB), where there is one.
+fn memory() -> Value {
+    let Ok(text) = std::fs::read_to_string("/proc/meminfo") else {
+        return Value::Null;
+    };
+    let field = |name: &str| -> Option<u64> {
+        text.lines()
+            .find(|l| l.starts_with(name))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()
+    };
+    json!({
+        "total_mb": field("MemTotal:").map(|k| k / 1024),
+        "available_mb": field("MemAvailable:").map(|k| k / 1024),
+    })
+}
+
+#[derive(Deserialize)]
+struct SeriesBody {
+    symbol: String,
+    timeframe: String,
+    bars: Bars,
+}
+
+#[derive(Deserialize)]
+struct StartBody {
+    #[serde(default)]
+    run_id: Option<String>,
+    strategy_yaml: String,
+    #[serde(default)]
+    symbols: Vec<String>,
+    #[serde(default)]
+    timeframes: Vec<String>,
+    #[serde(default)]
+    start_date: Option<String>,
+    #[serde(default)]
+    end_date: Option<String>,
+    series: Vec<SeriesBody>,
+}
+
+async fn start(state: web::Data<TrainingHost>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    let body: StartBody = parse_json(&body)?;
+    let strategy = Strategy::from_yaml(&body.strategy_yaml)
+        .map_err(|e| ApiError::field("body -> strategy_yaml", e.to_string()))?;
+    let symbols = body
+        .symbols
+        .iter()
+        .map(|s| crate::api::json::parse_field::<Symbol>("body -> symbols", s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let timeframes = body
+        .timeframes
+        .iter()
+        .map(|s| crate::api::json::parse_field::<Timeframe>("body -> timeframes", s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let strategy = strategy
+        .with_scope(symbols, timeframes)
+        .map_err(|e| ApiError::field("body", e.to_string()))?;
+    let (start, end) = (
+        body.start_date
+            .as_deref()
+            .map(|d| parse_date("body -> start_date", d))
+            .transpose()?,
+        body.end_date
+            .as_deref()
+            .map(|d| parse_date("body -> end_date", d))
+            .transpose()?,
     );
+    let mut series = std::collections::BTreeMap::new();
+    for (i, s) in body.series.into_iter().enumerate() {
+        let path = format!("body -> series[{i}]");
+        let sym: Symbol = crate::api::json::parse_field(&format!("{path} -> symbol"), &s.symbol)?;
+        let tf: Timeframe =
+            crate::api::json::parse_field(&format!("{path} -> timeframe"), &s.timeframe)?;
+        if !s.bars.is_consistent() {
+            return Err(ApiError::field(
+                format!("{path} -> bars"),
+                "columns of different lengths",
+            ));
+        }
+        let bars = s.bars.slice_range(
+            start.map(|d| d.timestamp_millis()),
+            end.map(|d| d.timestamp_millis()),
+        );
+        series.insert((sym, tf), bars);
+    }
+    for sym in &strategy.symbols {
+        for tf in &strategy.timeframes {
+            if !series.contains_key(&(sym.clone(), *tf)) {
+                return Err(ApiError::field(
+                    "body -> series",
+                    format!("no bars for {sym} {tf}"),
+                ));
+            }
+        }
+    }
+
+    let id = format!("session_{:016x}", rand_id());
+    let session = Arc::new(Session {
+        state: Mutex::new(SessionState {
+            status: "running",
+            strategy_name: strategy.name.clone(),
+            started_at: Utc::now(),
+            finished_at: None,
+            progress: Progress::default(),
+            metrics: json!({ "epochs": [], "best_epoch": null }),
+            result: None,
+            error: None,
+        }),
+        token: CancellationToken::new(),
+    });
+    {
+        let mut sessions = state.sessions();
+        let active = sessions
+            .values()
+            .filter(|s| s.lock().finished_at.is_none())
+            .count();
+        if active >= state.max_sessions {
+            return Err(ApiError::Unavailable(format!(
+                "the training host is busy ({active} of {} sessions running); try again later",
+                state.max_sessions
+            )));
+        }
+        forget_old(&mut sessions);
+        sessions.insert(id.clone(), session.clone());
+    }
+    let input = RunInput {
+        strategy,
+        strategy_yaml: body.strategy_yaml,
+        series,
+        models_dir: state.models_dir.clone(),
+        run_id: body.run_id.unwrap_or_else(|| id.clone()),
+        mode: "host",
+    };
+    let s = session.clone();
+    tokio::task::spawn_blocking(move || {
+        let outcome = {
+            let (a, b, c) = (s.clone(), s.clone(), s.clone());
+            let mut obs = ProgressObserver::new(
+                move |p| a.lock().progress = p,
+                move |m| b.lock().metrics = m,
+                move || c.token.is_cancelled(),
+            );
+            pipeline::run(input, &mut obs)
+        };
+        let mut st = s.lock();
+        st.finished_at = Some(Utc::now());
+        match outcome {
+            Ok(result) => {
+                st.status = "completed";
+                st.progress.percentage = 100.0;
+                st.result = Some(result);
+            }
+            Err(TrainError::Cancelled) => st.status = "cancelled",
+            Err(TrainError::Failed(m)) => {
+                st.status = "failed";
+                st.error = Some(m);
+            }
+        }
+    });
+    tracing::info!(session = %id, "training session started");
+    Ok(HttpResponse::Ok().json(json!({
+        "success": true,
+        "session_id": id,
+        "status": "running",
+    })))
+}
+
+fn rand_id() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.finish()
+}
+
+/// Drops the oldest finished sessions beyond [`KEEP_FINISHED`].
+fn forget_old(sessions: &mut HashMap<String, Arc<Session>>) {
+    let mut finished: Vec<(DateTime<Utc>, String)> = sessions
+        .iter()
+        .filter_map(|(id, s)| s.lock().finished_at.map(|t| (t, id.clone())))
+        .collect();
+    if finished.len() < KEEP_FINISHED {
+        return;
+    }
+    finished.sort();
+    for (_, id) in finished.iter().take(finished.len() + 1 - KEEP_FINISHED) {
+        sessions.remove(id);
+    }
+}
+
+fn session(state: &TrainingHost, id: &str) -> Result<Arc<Session>, ApiError> {
+    state
+        .sessions()
+        .get(id)
+        .cloned()
+        .ok_or_else(|| ApiError::NotFound(format!("Training session not found: {id}")))
+}
+
+async fn status(
+    state: web::Data<TrainingHost>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let s = session(&state, &id)?;
+    let st = s.lock().clone();
+    Ok(HttpResponse::Ok().json(json!({
+        "success": true,
+        "session_id": id.as_str(),
+        "status": st.status,
+        "strategy_name": st.strategy_name,
+        "started_at": st.started_at,
+        "finished_at": st.finished_at,
+        "progress": st.progress,
+        "metrics": st.metrics,
+        "result": st.result,
+        "error": st.error,
+    })))
+}
+
+async fn stop(
+    state: web::Data<TrainingHost>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let s = session(&state, &id)?;
+    s.token.cancel();
+    let status = s.lock().status;
+    Ok(HttpResponse::Ok().json(json!({
+        "success": true,
+        "session_id": id.as_str(),
+        "status": if status == "running" { "stopping" } else { status },
+    })))
 }

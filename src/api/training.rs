@@ -1,0 +1,172 @@
+//! `/api/v1/trainings/start`, `/api/v1/models`, `/api/v1/strategies`.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::error::ApiError;
+use super::json::{parse_date, parse_field, ValidJson};
+use super::AppState;
+use crate::data::timeframe::{Symbol, Timeframe};
+use crate::training::manager::{StartTraining, TrainingRequest};
+use crate::training::storage;
+use crate::training::strategy::{self, Strategy};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/trainings/start", web::post().to(start))
+        .route("/models", web::get().to(models))
+        .route("/strategies", web::get().to(strategies));
+}
+
+/// `POST /trainings/start` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StartBody {
+    strategy_name: String,
+    /// The strategy's own when empty.
+    #[serde(default)]
+    symbols: Vec<String>,
+    #[serde(default)]
+    timeframes: Vec<String>,
+    start_date: Option<String>,
+    end_date: Option<String>,
+    /// Accepted for KTRDR clients; ktrdr has no separate analytics.
+    #[serde(default)]
+    #[allow(dead_code)]
+    detailed_analytics: Option<bool>,
+}
+
+async fn start(
+    state: web::Data<AppState>,
+    ValidJson(body): ValidJson<StartBody>,
+) -> Result<HttpResponse, ApiError> {
+    let symbols = body
+        .symbols
+        .iter()
+        .enumerate()
+        .map(|(i, s)| parse_field::<Symbol>(&format!("body -> symbols -> {i}"), s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let timeframes = body
+        .timeframes
+        .iter()
+        .enumerate()
+        .map(|(i, s)| parse_field::<Timeframe>(&format!("body -> timeframes -> {i}"), s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let start = body
+        .start_date
+        .as_deref()
+        .map(|d| parse_date("body -> start_date", d))
+        .transpose()?;
+    let end = body
+        .end_date
+        .as_deref()
+        .map(|d| parse_date("body -> end_date", d))
+        .transpose()?;
+    if let (Some(s), Some(e)) = (start, end) {
+        if e <= s {
+            return Err(ApiError::field(
+                "body -> end_date",
+                "must be after start_date",
+            ));
+        }
+    }
+    let dir = state.settings.paths.strategies_dir.clone();
+    let name = body.strategy_name.clone();
+    let (path, yaml, strategy) = web::block(move || {
+        let path = strategy::locate(&dir, &name)?;
+        let yaml = std::fs::read_to_string(&path).map_err(|e| strategy::StrategyError {
+            path: String::new(),
+            reason: format!("cannot read {}: {e}", path.display()),
+        })?;
+        let parsed = Strategy::from_yaml(&yaml).map_err(|e| strategy::StrategyError {
+            path: e.path.clone(),
+            reason: format!("{}: {e}", path.display()),
+        })?;
+        Ok::<_, strategy::StrategyError>((path, yaml, parsed))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(|e| {
+        if e.path == "strategy_name" {
+            ApiError::field("body -> strategy_name", e.reason)
+        } else {
+            ApiError::field(
+                "body -> strategy_name",
+                format!("invalid strategy: {}", e.reason),
+            )
+        }
+    })?;
+    let strategy = strategy
+        .with_scope(symbols, timeframes)
+        .map_err(|e| ApiError::field("body", e.to_string()))?;
+    let symbols: Vec<String> = strategy.symbols.iter().map(|s| s.to_string()).collect();
+    let timeframes: Vec<&str> = strategy.timeframes.iter().map(|t| t.as_str()).collect();
+    let strategy_name = strategy.name.clone();
+    let epochs = strategy.model.training.epochs;
+    let id = state
+        .training
+        .send(StartTraining(TrainingRequest {
+            strategy,
+            strategy_path: path,
+            strategy_yaml: yaml,
+            start,
+            end,
+        }))
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "success": true,
+        "task_id": id,
+        "status": "training_started",
+        "message": format!(
+            "Neural network training started for {} using {strategy_name} strategy",
+            symbols.join(", ")
+        ),
+        "symbols": symbols,
+        "timeframes": timeframes,
+        "strategy_name": strategy_name,
+        "epochs": epochs,
+    })))
+}
+
+async fn models(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let dir = state.settings.paths.models_dir.clone();
+    let list = web::block(move || storage::list(&dir))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(HttpResponse::Ok().json(json!({
+        "success": true,
+        "data": list,
+        "total_count": list.len(),
+        "error": null,
+    })))
+}
+
+async fn strategies(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let dir = state.settings.paths.strategies_dir.clone();
+    let list = web::block(move || {
+        strategy::list(&dir)
+            .into_iter()
+            .map(|(name, path)| match Strategy::from_file(&path) {
+                Ok(s) => json!({
+                    "name": name,
+                    "description": s.description,
+                    "symbols": s.symbols,
+                    "timeframes": s.timeframes.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+                    "indicators": s.indicators.iter().map(|i| &i.feature_id).collect::<Vec<_>>(),
+                    "feature_count": s.feature_names().len(),
+                    "valid": true,
+                    "error": null,
+                }),
+                Err(e) => json!({ "name": name, "valid": false, "error": e.to_string() }),
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(HttpResponse::Ok().json(json!({
+        "success": true,
+        "data": list,
+        "total_count": list.len(),
+        "error": null,
+    })))
+}

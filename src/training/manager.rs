@@ -1,0 +1,344 @@
+//! The TrainingManager actor: starts `training` operations whose job reads the bars from the
+//! local store and runs the pipeline on a blocking thread (checking the operation's token), or
+//! hands the run to the training host service and mirrors its session's progress and metrics.
+//!
+//! With the host: cancelling the operation drops the job's future, whose guard asks the host to
+//! stop the session; a host that stops answering fails the operation with a message naming it.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use actix::prelude::*;
+use chrono::{DateTime, Utc};
+use ktrdr_actors::host_client::{HostClient, HostServiceError};
+use ktrdr_actors::{
+    start_operation, JobContext, JobError, JobResult, OperationId, OperationSpec, OperationType,
+    Progress, ProgressTracker,
+};
+use serde_json::{json, Map, Value};
+
+use super::model::TrainError;
+use super::pipeline::{self, RunInput};
+use super::progress::ProgressObserver;
+use super::strategy::Strategy;
+use crate::data::bars::Bars;
+use crate::data::store::BarStore;
+use crate::data::timeframe::{Symbol, Timeframe};
+use crate::operations::metadata;
+
+/// How often the backend asks the training host for a session's status.
+const HOST_POLL: Duration = Duration::from_millis(200);
+
+/// A checked training request.
+#[derive(Debug, Clone)]
+pub struct TrainingRequest {
+    /// The strategy, scoped to the request's symbols and timeframes.
+    pub strategy: Strategy,
+    pub strategy_path: PathBuf,
+    pub strategy_yaml: String,
+    pub start: Option<DateTime<Utc>>,
+    pub end: Option<DateTime<Utc>>,
+}
+
+/// Starts a training; answers with the operation's id at once.
+#[derive(Message)]
+#[rtype(result = "OperationId")]
+pub struct StartTraining(pub TrainingRequest);
+
+/// The TrainingManager (see the module docs).
+pub struct TrainingManager {
+    tracker: Addr<ProgressTracker>,
+    store: BarStore,
+    models_dir: PathBuf,
+    /// The training host service, when training is delegated to it.
+    host: Option<HostClient>,
+    timeout: Option<Duration>,
+}
+
+impl TrainingManager {
+    pub fn new(
+        tracker: Addr<ProgressTracker>,
+        store: BarStore,
+        models_dir: PathBuf,
+        host: Option<HostClient>,
+        timeout: Option<Duration>,
+    ) -> Self {
+        Self {
+            tracker,
+            store,
+            models_dir,
+            host,
+            timeout,
+        }
+    }
+}
+
+impl Actor for TrainingManager {
+    type Context = Context<Self>;
+}
+
+impl Handler<StartTraining> for TrainingManager {
+    type Result = MessageResult<StartTraining>;
+
+    fn handle(&mut self, StartTraining(req): StartTraining, _: &mut Context<Self>) -> Self::Result {
+        let s = &req.strategy;
+        let symbols: Vec<&str> = s.symbols.iter().map(|x| x.as_str()).collect();
+        let timeframes: Vec<&str> = s.timeframes.iter().map(|t| t.as_str()).collect();
+        let mode = if self.host.is_some() { "host" } else { "local" };
+        let mut params = Map::new();
+        for (k, v) in [
+            ("strategy_name", json!(s.name)),
+            (
+                "strategy_path",
+                json!(req.strategy_path.display().to_string()),
+            ),
+            ("training_type", json!("mlp")),
+            ("symbols", json!(symbols)),
+            ("timeframes", json!(timeframes)),
+            ("epochs", json!(s.model.training.epochs)),
+            ("use_host_service", json!(self.host.is_some())),
+            ("training_mode", json!(mode)),
+            ("operation_name", json!("training")),
+            ("service_name", json!("TrainingService")),
+        ] {
+            params.insert(k.into(), v);
+        }
+        let spec = OperationSpec {
+            kind: OperationType::new("training").expect("valid type name"),
+            metadata: metadata(
+                symbols.first().copied(),
+                timeframes.first().copied(),
+                Some("training"),
+                req.start.map(|d| d.to_rfc3339()),
+                req.end.map(|d| d.to_rfc3339()),
+                params,
+            ),
+            timeout: self.timeout,
+        };
+        let store = self.store.clone();
+        let models_dir = self.models_dir.clone();
+        let host = self.host.clone();
+        MessageResult(start_operation(
+            &self.tracker,
+            spec,
+            move |ctx| async move {
+                match host {
+                    None => run_local(req, store, models_dir, ctx).await,
+                    Some(host) => run_on_host(req, store, host, ctx).await,
+                }
+            },
+        ))
+    }
+}
+
+fn stage(ctx: &JobContext, step: &str) {
+    ctx.progress.report(Progress {
+        current_step: Some(step.to_owned()),
+        ..Default::default()
+    });
+}
+
+/// Reads every (symbol, timeframe) the strategy needs from the store, cut to [start, end).
+async fn read_series(
+    req: &TrainingRequest,
+    store: BarStore,
+    ctx: &JobContext,
+) -> Result<BTreeMap<(Symbol, Timeframe), Bars>, JobError> {
+    stage(ctx, "Reading bars from the local store");
+    let s = &req.strategy;
+    let keys: Vec<(Symbol, Timeframe)> = s
+        .symbols
+        .iter()
+        .flat_map(|sym| s.timeframes.iter().map(move |tf| (sym.clone(), *tf)))
+        .collect();
+    let (start, end) = (
+        req.start.map(|d| d.timestamp_millis()),
+        req.end.map(|d| d.timestamp_millis()),
+    );
+    ctx.spawn_blocking(move || {
+        let mut out = BTreeMap::new();
+        for (sym, tf) in keys {
+            let bars = store
+                .read(&sym, tf)
+                .map_err(|e| JobError::Failed(e.to_string()))?
+                .slice_range(start, end);
+            if bars.is_empty() {
+                return Err(JobError::Failed(format!(
+                    "no {sym} {tf} bars in the local store for the requested range: \
+                     load them first (ktrdr data load {sym} -t {tf})"
+                )));
+            }
+            out.insert((sym, tf), bars);
+        }
+        Ok(out)
+    })
+    .await?
+}
+
+fn job_error(e: TrainError) -> JobError {
+    match e {
+        TrainError::Cancelled => JobError::Cancelled,
+        TrainError::Failed(m) => JobError::Failed(m),
+    }
+}
+
+async fn run_local(
+    req: TrainingRequest,
+    store: BarStore,
+    models_dir: PathBuf,
+    ctx: JobContext,
+) -> JobResult {
+    let series = read_series(&req, store, &ctx).await?;
+    let (reporter, metrics, token) = (
+        ctx.progress.clone(),
+        ctx.progress.clone(),
+        ctx.token.clone(),
+    );
+    let input = RunInput {
+        strategy: req.strategy,
+        strategy_yaml: req.strategy_yaml,
+        series,
+        models_dir,
+        run_id: ctx.id.to_string(),
+        mode: "local",
+    };
+    ctx.spawn_blocking(move || {
+        let mut obs = ProgressObserver::new(
+            |p| reporter.report(p),
+            |m| metrics.set_metrics(m),
+            || token.is_cancelled(),
+        );
+        pipeline::run(input, &mut obs)
+    })
+    .await?
+    .map_err(job_error)
+}
+
+/// Asks the host to stop a session when the job ends early (cancel, timeout, shutdown).
+struct StopSession {
+    host: HostClient,
+    session: String,
+    armed: bool,
+}
+
+impl Drop for StopSession {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let (host, path) = (
+            self.host.clone(),
+            format!("/training/stop/{}", self.session),
+        );
+        actix::spawn(async move {
+            if let Err(e) = host.post(&path, json!({})).await {
+                tracing::warn!(error = %e, "could not stop the training host session");
+            }
+        });
+    }
+}
+
+fn host_failed(host: &HostClient, what: &str, e: HostServiceError) -> JobError {
+    JobError::Failed(format!(
+        "training host service at {} {what}: {e}",
+        host.base_url()
+    ))
+}
+
+/// The request body of the host's `POST /training/start`.
+pub fn host_start_body(
+    req: &TrainingRequest,
+    run_id: &str,
+    series: &BTreeMap<(Symbol, Timeframe), Bars>,
+) -> Value {
+    let s = &req.strategy;
+    json!({
+        "run_id": run_id,
+        "strategy_yaml": req.strategy_yaml,
+        "symbols": s.symbols,
+        "timeframes": s.timeframes.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+        "start_date": req.start.map(|d| d.to_rfc3339()),
+        "end_date": req.end.map(|d| d.to_rfc3339()),
+        "series": series.iter().map(|((sym, tf), bars)| json!({
+            "symbol": sym, "timeframe": tf.as_str(), "bars": bars,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+async fn run_on_host(
+    req: TrainingRequest,
+    store: BarStore,
+    host: HostClient,
+    ctx: JobContext,
+) -> JobResult {
+    let series = read_series(&req, store, &ctx).await?;
+    stage(&ctx, "Sending the run to the training host");
+    let body = host_start_body(&req, ctx.id.as_str(), &series);
+    drop(series);
+    let started = host
+        .post("/training/start", body)
+        .await
+        .map_err(|e| host_failed(&host, "did not start the run", e))?;
+    let Some(session) = started["session_id"].as_str().map(str::to_owned) else {
+        return Err(JobError::Failed(format!(
+            "training host service at {} answered without a session_id: {started}",
+            host.base_url()
+        )));
+    };
+    let mut guard = StopSession {
+        host: host.clone(),
+        session: session.clone(),
+        armed: true,
+    };
+    let mut epochs_seen = 0usize;
+    let mut last_progress = Value::Null;
+    let mut tick = tokio::time::interval(HOST_POLL);
+    loop {
+        tick.tick().await;
+        let status = host
+            .get(&format!("/training/status/{session}"))
+            .await
+            .map_err(|e| host_failed(&host, "stopped answering during the run", e))?;
+        if status["progress"] != last_progress {
+            if let Ok(p) = serde_json::from_value::<Progress>(status["progress"].clone()) {
+                ctx.progress.report(p);
+            }
+            last_progress = status["progress"].clone();
+        }
+        let epochs = status["metrics"]["epochs"].as_array().map_or(0, Vec::len);
+        if epochs != epochs_seen {
+            epochs_seen = epochs;
+            ctx.progress.set_metrics(status["metrics"].clone());
+        }
+        match status["status"].as_str() {
+            Some("running") | Some("starting") => continue,
+            Some("completed") => {
+                guard.armed = false;
+                return Ok(status["result"].clone());
+            }
+            Some("cancelled") => {
+                guard.armed = false;
+                return Err(JobError::Failed(format!(
+                    "the session was stopped on the training host at {}",
+                    host.base_url()
+                )));
+            }
+            Some("failed") => {
+                guard.armed = false;
+                return Err(JobError::Failed(
+                    status["error"]
+                        .as_str()
+                        .unwrap_or("the training host reported a failure")
+                        .to_owned(),
+                ));
+            }
+            other => {
+                return Err(JobError::Failed(format!(
+                    "training host service at {} reported an unknown status {other:?}",
+                    host.base_url()
+                )))
+            }
+        }
+    }
+}
