@@ -19,6 +19,9 @@ fn main() -> ExitCode {
         Command::Operations { backend, command } => {
             return client_exit(system.block_on(cli::run_operations(&backend.url, command)));
         }
+        Command::Models { backend, command } => {
+            return client_exit(system.block_on(cli::run_models(&backend.url, command)));
+        }
         Command::Data { backend, command } => {
             return client_exit(system.block_on(cli::run_data(&backend.url, command)));
         }

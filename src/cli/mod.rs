@@ -2,7 +2,9 @@
 //! talk to a running backend (`operations ...`).
 
 pub mod data;
+pub mod models;
 pub mod operations;
+pub mod progress;
 
 use std::time::Duration;
 
@@ -72,6 +74,13 @@ pub enum Command {
         backend: BackendUrl,
         #[command(subcommand)]
         command: DataCommand,
+    },
+    /// Models on a running backend: train a strategy, list stored models.
+    Models {
+        #[command(flatten)]
+        backend: BackendUrl,
+        #[command(subcommand)]
+        command: ModelsCommand,
     },
     /// Operations on a running backend.
     Operations {
@@ -146,6 +155,37 @@ pub enum DataCommand {
         symbol: String,
         #[arg(short, long, default_value = "1d")]
         timeframe: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// Train a strategy and follow its progress (Ctrl+C cancels the training).
+    Train {
+        /// Strategy file (checked before sending) or the name of one in the backend's
+        /// strategies folder.
+        strategy: String,
+        /// Symbol to train on [default: the strategy's].
+        symbol: Option<String>,
+        /// Timeframe to train on [default: the strategy's].
+        timeframe: Option<String>,
+        #[arg(long)]
+        start_date: Option<String>,
+        #[arg(long)]
+        end_date: Option<String>,
+        /// Check the strategy and arguments and say what would be trained; send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Do not show progress.
+        #[arg(long)]
+        no_progress: bool,
+        #[arg(short, long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// List the stored models.
+    List {
+        #[arg(short, long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
 }
 
@@ -316,6 +356,36 @@ pub async fn run_data(url: &str, command: DataCommand) -> Result<(), CliError> {
             data::show(&client, &symbol, &timeframe, rows, s, e, format).await
         }
         DataCommand::Range { symbol, timeframe } => data::range(&client, &symbol, &timeframe).await,
+    }
+}
+
+/// Runs a `models` verb.
+pub async fn run_models(url: &str, command: ModelsCommand) -> Result<(), CliError> {
+    let client = Client::new(url);
+    match command {
+        ModelsCommand::Train {
+            strategy,
+            symbol,
+            timeframe,
+            start_date,
+            end_date,
+            dry_run,
+            no_progress,
+            format,
+        } => {
+            let args = models::TrainArgs {
+                strategy: &strategy,
+                symbol: symbol.as_deref(),
+                timeframe: timeframe.as_deref(),
+                start_date: start_date.as_deref(),
+                end_date: end_date.as_deref(),
+                dry_run,
+                progress: !no_progress,
+                format,
+            };
+            models::train(&client, args).await
+        }
+        ModelsCommand::List { format } => models::list(&client, format).await,
     }
 }
 

@@ -6,6 +6,7 @@ use awc::ws;
 use futures_util::StreamExt;
 use serde_json::Value;
 
+use super::progress::ProgressView;
 use super::{CliError, Client};
 
 /// Prints the operations as a table.
@@ -56,17 +57,6 @@ pub async fn cancel(client: &Client, id: &str, reason: Option<&str>) -> Result<(
     Ok(())
 }
 
-fn line(op: &Value) -> String {
-    let p = &op["progress"];
-    format!(
-        "[{:>5.1}%] {}",
-        p["percentage"].as_f64().unwrap_or(0.0),
-        p["current_step"]
-            .as_str()
-            .unwrap_or(op["status"].as_str().unwrap_or(""))
-    )
-}
-
 /// Follows an operation over its websocket until it ends, one line per event.
 pub async fn watch(client: &Client, id: &str) -> Result<(), CliError> {
     follow(client, id, true).await?;
@@ -78,6 +68,20 @@ pub async fn watch(client: &Client, id: &str) -> Result<(), CliError> {
 /// `show_progress`, prints a line per event. Ctrl+C cancels the operation and waits (at most a
 /// few seconds) for the backend to confirm; a second Ctrl+C exits at once.
 pub async fn follow(client: &Client, id: &str, show_progress: bool) -> Result<Value, CliError> {
+    let mut view = ProgressView::new(show_progress);
+    let result = follow_with(client, id, &mut view).await;
+    match &result {
+        Ok(op) => view.finish(op),
+        Err(_) => view.abandon(),
+    }
+    result
+}
+
+async fn follow_with(
+    client: &Client,
+    id: &str,
+    view: &mut ProgressView,
+) -> Result<Value, CliError> {
     let url = client
         .url(&format!("/operations/{id}/ws"))
         .replacen("http", "ws", 1);
@@ -95,8 +99,8 @@ pub async fn follow(client: &Client, id: &str, show_progress: bool) -> Result<Va
                     let op = &ev["operation"];
                     let status = op["status"].as_str().unwrap_or("");
                     // The final event repeats the last progress; say how it ended instead.
-                    if show_progress && !matches!(status, "completed" | "failed" | "cancelled") {
-                        println!("{}", line(op));
+                    if !matches!(status, "completed" | "failed" | "cancelled") {
+                        view.update(op);
                     }
                     match op["status"].as_str() {
                         Some("completed") => return Ok(op.clone()),

@@ -137,6 +137,7 @@ pub fn run(input: RunInput, obs: &mut dyn Observer) -> Result<Value, TrainError>
         },
     )
     .map_err(TrainError::Failed)?;
+    obs.stage(&format!("Model saved to {}", path_string(&path)));
     Ok(json!({
         "model_path": path_string(&path),
         "training_metrics": training_metrics,

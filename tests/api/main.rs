@@ -3,6 +3,7 @@
 mod helpers;
 
 mod cli;
+mod cli_models;
 mod data;
 mod host_client;
 mod operations;

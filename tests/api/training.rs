@@ -24,12 +24,12 @@ fn repo(path: &str) -> PathBuf {
 
 /// A project folder: GOOG daily in `data/`, the example strategy (with `edit` applied) in
 /// `strategies/`, and an empty `models/`.
-struct Project {
+pub(crate) struct Project {
     dir: TempDir,
 }
 
 impl Project {
-    fn new(edit: &[(&str, &str)]) -> Self {
+    pub(crate) fn new(edit: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("data")).unwrap();
         std::fs::create_dir_all(dir.path().join("strategies")).unwrap();
@@ -52,11 +52,11 @@ impl Project {
         Self { dir }
     }
 
-    fn path(&self, p: &str) -> PathBuf {
+    pub(crate) fn path(&self, p: &str) -> PathBuf {
         self.dir.path().join(p)
     }
 
-    fn settings(&self) -> Settings {
+    pub(crate) fn settings(&self) -> Settings {
         let mut s = test_settings();
         s.paths.data_dir = self.path("data");
         s.paths.models_dir = self.path("models");
@@ -66,7 +66,7 @@ impl Project {
     }
 }
 
-const FEW_EPOCHS: &[(&str, &str)] = &[("epochs: 60", "epochs: 4")];
+pub(crate) const FEW_EPOCHS: &[(&str, &str)] = &[("epochs: 60", "epochs: 4")];
 /// Long enough to be cancelled or killed mid-run: batch size 1, many epochs.
 const LONG_RUN: &[(&str, &str)] = &[
     ("epochs: 60", "epochs: 100000"),

@@ -3,6 +3,7 @@
 //! servers included, on whatever machine runs it: the numbers are that machine's.
 
 mod data;
+mod training;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -222,5 +223,7 @@ fn main() {
         data::pipeline_throughput();
         data::full_load_end_to_end().await;
         data::cancel_mid_fetch(50).await;
+        training::throughput_and_overhead().await;
+        training::cancel_during_training(20).await;
     });
 }

@@ -1,0 +1,247 @@
+//! Training benchmarks: MLP throughput (against the same net in a PyTorch script), the cost of
+//! progress reporting per epoch, and cancel latency while an epoch runs.
+
+use std::path::Path;
+use std::process::Command;
+
+use actix::Actor;
+use ktrdr::server::Backend;
+use ktrdr::training::features::Samples;
+use ktrdr::training::model::{train, EpochMetrics, Mlp, Observer};
+use ktrdr::training::progress::ProgressObserver;
+use ktrdr::training::strategy::{Activation, Architecture, OptimizerKind, TrainingParams};
+use ktrdr_actors::{start_operation, OperationSpec, OperationType, ProgressTracker};
+use serde_json::json;
+
+use crate::{percentile, row, sorted, timed_cancel};
+
+const ROWS: usize = 20_000;
+const COLS: usize = 27;
+const EPOCHS: usize = 5;
+
+fn samples() -> Samples {
+    // Deterministic pseudo-random features; the class is a function of them so the net learns.
+    let mut s = Samples {
+        cols: COLS,
+        ..Default::default()
+    };
+    let mut x = 0x2545F4914F6CDD1Du64;
+    for i in 0..ROWS {
+        let mut sum = 0.0;
+        for _ in 0..COLS {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let v = (x % 1000) as f32 / 1000.0;
+            sum += v;
+            s.x.push(v);
+        }
+        s.y.push(((sum * 7.0) as i64) % 3);
+        s.time.push(i as i64);
+    }
+    s
+}
+
+fn arch() -> Architecture {
+    Architecture {
+        hidden_layers: vec![32, 16],
+        activation: Activation::Relu,
+        dropout: 0.2,
+    }
+}
+
+fn params() -> TrainingParams {
+    TrainingParams {
+        learning_rate: 0.001,
+        batch_size: 32,
+        epochs: EPOCHS,
+        optimizer: OptimizerKind::Adam,
+        weight_decay: 0.0,
+        early_stopping: None,
+    }
+}
+
+struct Quiet;
+impl Observer for Quiet {
+    fn batch(&mut self, _: usize, _: usize, _: usize, _: usize) {}
+    fn epoch(&mut self, _: &[EpochMetrics], _: usize) {}
+    fn cancelled(&self) -> bool {
+        false
+    }
+}
+
+/// Median seconds per epoch of `EPOCHS` epochs with `obs`.
+fn epoch_seconds(s: &Samples, empty: &Samples, obs: &mut dyn Observer) -> f64 {
+    tch::manual_seed(1);
+    let mut m = Mlp::new(COLS, &arch(), tch::Device::Cpu);
+    let out = train(&mut m, s, empty, &params(), obs).unwrap();
+    let d = sorted(out.history.iter().map(|e| e.duration).collect());
+    percentile(&d, 0.5)
+}
+
+pub async fn throughput_and_overhead() {
+    let s = samples();
+    let empty = Samples {
+        cols: COLS,
+        ..Default::default()
+    };
+    let (s2, e2) = (s.clone(), empty.clone());
+    let quiet = actix_web::rt::task::spawn_blocking(move || epoch_seconds(&s2, &e2, &mut Quiet))
+        .await
+        .unwrap();
+    row(
+        "MLP training throughput, CPU (tch)",
+        format!("{:.0} samples/s", ROWS as f64 / quiet),
+        "-",
+        &format!(
+            "27 inputs, hidden [32, 16], dropout 0.2, Adam, batch 32, {ROWS} samples, median of \
+             {EPOCHS} epochs, {} threads",
+            tch::get_num_threads()
+        ),
+    );
+    torch_reference(quiet);
+
+    // The same epochs with progress going to a real tracker of a running operation.
+    let tracker = ProgressTracker::new(10).start();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    start_operation(
+        &tracker,
+        OperationSpec {
+            kind: OperationType::new("bench").unwrap(),
+            metadata: json!({}),
+            timeout: None,
+        },
+        move |ctx: ktrdr_actors::JobContext| async move {
+            let (r, m, t) = (
+                ctx.progress.clone(),
+                ctx.progress.clone(),
+                ctx.token.clone(),
+            );
+            let secs = ctx
+                .spawn_blocking(move || {
+                    let mut obs = ProgressObserver::new(
+                        |p| r.report(p),
+                        |v| m.set_metrics(v),
+                        || t.is_cancelled(),
+                    );
+                    epoch_seconds(&s, &empty, &mut obs)
+                })
+                .await?;
+            let _ = tx.send(secs);
+            Ok(json!({}))
+        },
+    );
+    let reported = rx.await.unwrap();
+    row(
+        "progress reporting overhead per epoch",
+        format!("{:+.2}%", (reported - quiet) / quiet * 100.0),
+        "< 1%",
+        &format!(
+            "median epoch {:.1} ms with progress to the tracker vs {:.1} ms without (batch \
+             progress every 100 ms, metrics every epoch); noise of a shared 2-core machine \
+             included",
+            reported * 1000.0,
+            quiet * 1000.0
+        ),
+    );
+}
+
+/// The same net, batch and data size in PyTorch (the venv's), for comparison.
+fn torch_reference(ours: f64) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bench/torch_mlp.py");
+    let out = Command::new("python3")
+        .arg(&script)
+        .args([ROWS.to_string(), COLS.to_string(), EPOCHS.to_string()])
+        .output();
+    match out {
+        Ok(o) if o.status.success() => {
+            let secs: f64 = String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .parse()
+                .unwrap_or(f64::NAN);
+            row(
+                "MLP training throughput, CPU (PyTorch script, same net)",
+                format!("{:.0} samples/s", ROWS as f64 / secs),
+                "-",
+                &format!(
+                    "tests/bench/torch_mlp.py, median epoch; ktrdr/PyTorch = {:.2}x",
+                    secs / ours
+                ),
+            );
+        }
+        other => row(
+            "MLP training throughput, CPU (PyTorch script)",
+            "not measured".into(),
+            "-",
+            &format!("python3 tests/bench/torch_mlp.py failed: {other:?}"),
+        ),
+    }
+}
+
+/// DELETE of a training operation in the middle of an epoch (batch size 1) until `cancelled`.
+pub async fn cancel_during_training(runs: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    std::fs::create_dir_all(dir.path().join("strategies")).unwrap();
+    std::fs::copy(
+        root.join("sample_data/GOOG_1d.csv"),
+        dir.path().join("data/GOOG_1d.csv"),
+    )
+    .unwrap();
+    let yaml = std::fs::read_to_string(root.join("config/strategies/neuro_mean_reversion.yaml"))
+        .unwrap()
+        .replace("epochs: 60", "epochs: 100000")
+        .replace("batch_size: 32", "batch_size: 1")
+        .replace("enabled: true", "enabled: false");
+    std::fs::write(dir.path().join("strategies/bench.yaml"), yaml).unwrap();
+    let mut settings = ktrdr::config::Settings::from_env(&Default::default()).unwrap();
+    settings.paths.data_dir = dir.path().join("data");
+    settings.paths.models_dir = dir.path().join("models");
+    settings.paths.strategies_dir = dir.path().join("strategies");
+    let app = Backend::start(settings, ktrdr::server::bind("127.0.0.1", 0).unwrap()).unwrap();
+    let base = format!("http://{}/api/v1", app.addr);
+    let client = awc::Client::default();
+    let mut ms = Vec::new();
+    for _ in 0..runs {
+        let mut res = client
+            .post(format!("{base}/trainings/start"))
+            .send_json(&json!({"strategy_name": "bench"}))
+            .await
+            .unwrap();
+        let body: serde_json::Value = res.json().await.unwrap();
+        let id = body["task_id"].as_str().unwrap().to_owned();
+        // Wait until batches are running (progress says an epoch is under way).
+        loop {
+            let mut r = client
+                .get(format!("{base}/operations/{id}"))
+                .send()
+                .await
+                .unwrap();
+            let op: serde_json::Value = r.json().await.unwrap();
+            if op["data"]["progress"]["context"]["current_batch"]
+                .as_u64()
+                .unwrap_or(0)
+                > 0
+            {
+                break;
+            }
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        ms.push(timed_cancel(&client, &base, &id).await);
+    }
+    let s = sorted(ms);
+    row(
+        "cancel latency, training mid-epoch",
+        format!(
+            "p50 {:.1} ms, p99 {:.1} ms",
+            percentile(&s, 0.5),
+            percentile(&s, 0.99)
+        ),
+        "within one batch window",
+        &format!(
+            "{runs} runs, GOOG daily, batch size 1 (a cancel check every 50 batches), HTTP round \
+             trip included"
+        ),
+    );
+}
