@@ -12,8 +12,8 @@ RUN python3 -m venv /opt/venv \
 ENV PATH=/opt/venv/bin:$PATH LIBTORCH_USE_PYTORCH=1 CARGO_TARGET_DIR=/build/target
 WORKDIR /build/src
 COPY . .
-RUN cargo build --release --locked --bin ktrdr \
- && cp /build/target/release/ktrdr /usr/local/bin/ktrdr
+RUN cargo build --release --locked --bin ktrdr --bin ktrdr-server \
+ && cp /build/target/release/ktrdr /build/target/release/ktrdr-server /usr/local/bin/
 
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
@@ -23,7 +23,8 @@ RUN apt-get update \
 # The binary's rpath points into the venv's torch/lib; keep the same paths.
 COPY --from=builder /opt/venv/lib/python3.11/site-packages/torch/lib /opt/venv/lib/python3.11/site-packages/torch/lib
 COPY --from=builder /opt/venv/lib/python3.11/site-packages/nvidia /opt/venv/lib/python3.11/site-packages/nvidia
-COPY --from=builder /usr/local/bin/ktrdr /usr/local/bin/ktrdr
+# `ktrdr` (the client) execs `ktrdr-server` (libtorch linked) for the server roles.
+COPY --from=builder /usr/local/bin/ktrdr /usr/local/bin/ktrdr-server /usr/local/bin/
 COPY config /etc/ktrdr/config
 USER ktrdr
 WORKDIR /var/lib/ktrdr

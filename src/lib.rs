@@ -20,6 +20,7 @@ pub mod config;
 pub mod data;
 pub mod dummy;
 pub mod hosts;
+pub mod launcher;
 pub mod operations;
 pub mod server;
 pub mod training;

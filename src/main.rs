@@ -1,121 +1,81 @@
-//! The `ktrdr` binary: parse the command line, then run a server or a client verb.
+//! The `ktrdr` command: client verbs run here; server roles (`serve`, `ib-host`,
+//! `training-host`) exec the `ktrdr-server` binary beside this one (`src/launcher.rs`).
+//!
+//! Why two binaries: `ktrdr-server` links libtorch, whose ~4 GB of shared libraries take about
+//! 0.4 s to load, and a client verb must feel instant. Depending on the `ktrdr` library is
+//! not enough to keep libtorch out (the linker pulls objects that mix client and training code,
+//! and libtch's static constructors then keep libtorch needed), so this binary compiles the
+//! client's source files itself, the same files the library uses, under the same module paths.
+
+#![allow(dead_code)]
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use std::sync::Arc;
-use std::time::Duration;
 
-use ktrdr::cli::{self, Cli, Command, IbSource, Listen, ProviderKind};
-use ktrdr::config::Settings;
-use ktrdr::hosts::ib::provider::{BarProvider, CsvProvider};
-use ktrdr::{hosts, server};
+#[path = "cli/mod.rs"]
+mod cli;
+mod data {
+    #[path = "../data/mode.rs"]
+    pub mod mode;
+    #[path = "../data/timeframe.rs"]
+    pub mod timeframe;
+    pub mod gaps {
+        pub use super::mode::{LoadMode, LoadModeError};
+    }
+}
+mod training {
+    #[path = "../training/fuzzy.rs"]
+    pub mod fuzzy;
+    #[path = "../training/indicators.rs"]
+    pub mod indicators;
+    #[path = "../training/strategy.rs"]
+    pub mod strategy;
+}
+
+use cli::{client_exit, Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let system = actix_web::rt::System::new();
-    let (listen, role) = match cli.command {
-        // Client verbs need no settings and stay quiet: no log subscriber.
+    match cli.command {
         Command::Operations { backend, command } => {
-            return client_exit(system.block_on(cli::run_operations(&backend.url, command)));
+            client_exit(system.block_on(cli::run_operations(&backend.url, command)))
         }
         Command::Models { backend, command } => {
-            return client_exit(system.block_on(cli::run_models(&backend.url, command)));
+            client_exit(system.block_on(cli::run_models(&backend.url, command)))
         }
         Command::Data { backend, command } => {
-            return client_exit(system.block_on(cli::run_data(&backend.url, command)));
+            client_exit(system.block_on(cli::run_data(&backend.url, command)))
         }
-        Command::Serve(l) => (l, Role::Backend),
-        Command::IbHost { listen, source } => (listen, Role::IbHost(source)),
-        Command::TrainingHost(l) => (l, Role::TrainingHost),
-    };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    let settings = match Settings::load() {
-        Ok(s) => s,
+        Command::Serve(_) | Command::IbHost { .. } | Command::TrainingHost(_) => exec_server(),
+    }
+}
+
+/// Replaces this process with `ktrdr-server` and the same arguments.
+fn exec_server() -> ExitCode {
+    let exe = match std::env::current_exe() {
+        Ok(p) => p.with_file_name("ktrdr-server"),
         Err(e) => {
-            eprintln!("ktrdr: configuration error: {e}");
+            eprintln!("ktrdr: cannot find my own path: {e}");
             return ExitCode::from(2);
         }
     };
-    match system.block_on(run_server(role, listen, settings)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("ktrdr: {e}");
-            ExitCode::FAILURE
-        }
+    let mut cmd = std::process::Command::new(&exe);
+    cmd.args(std::env::args_os().skip(1));
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let err = cmd.exec();
+        eprintln!("ktrdr: cannot start {}: {err}", exe.display());
+        ExitCode::from(2)
     }
-}
-
-/// The exit code of a client verb; errors are one line on stderr.
-fn client_exit(result: Result<(), cli::CliError>) -> ExitCode {
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
+    #[cfg(not(unix))]
+    match cmd.status() {
+        Ok(s) => ExitCode::from(s.code().unwrap_or(1) as u8),
         Err(e) => {
-            eprintln!("{e}");
-            ExitCode::from(e.exit_code())
-        }
-    }
-}
-
-/// Which server a subcommand runs.
-enum Role {
-    Backend,
-    IbHost(IbSource),
-    TrainingHost,
-}
-
-async fn run_server(role: Role, listen: Listen, settings: Settings) -> std::io::Result<()> {
-    let host = listen
-        .host
-        .clone()
-        .unwrap_or_else(|| settings.server.host.clone());
-    match role {
-        Role::Backend => {
-            let port = listen.port.unwrap_or(settings.server.port);
-            server::serve(settings, &host, port).await
-        }
-        Role::IbHost(source) => {
-            let port = listen.port.unwrap_or(5001);
-            let provider: Arc<dyn BarProvider> = match source.provider {
-                ProviderKind::Csv => {
-                    if !source.csv_dir.is_dir() {
-                        return Err(std::io::Error::other(format!(
-                            "--csv-dir {}: not a folder",
-                            source.csv_dir.display()
-                        )));
-                    }
-                    Arc::new(CsvProvider::new(
-                        source.csv_dir,
-                        Duration::from_millis(source.latency_ms),
-                    ))
-                }
-                ProviderKind::Ib => {
-                    return Err(std::io::Error::other(
-                        "--provider ib is not available yet; use --provider csv --csv-dir DIR",
-                    ))
-                }
-            };
-            server::serve_app(&host, port, "IB host service", hosts::ib::app(provider)).await
-        }
-        Role::TrainingHost => {
-            let port = listen.port.unwrap_or(5002);
-            let state = hosts::training::TrainingHost::new(
-                &settings.paths.models_dir,
-                settings.training.max_sessions,
-            );
-            server::serve_app(
-                &host,
-                port,
-                "training host service",
-                hosts::training::app(state),
-            )
-            .await
+            eprintln!("ktrdr: cannot start {}: {e}", exe.display());
+            ExitCode::from(2)
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod models;
 pub mod operations;
 pub mod progress;
 
+use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
@@ -315,6 +316,17 @@ impl Client {
         let req = self.http.delete(self.url(&format!("/operations/{id}")));
         self.send(req, Some(&serde_json::json!({ "reason": reason })))
             .await
+    }
+}
+
+/// The exit code of a client verb; errors are one line on stderr.
+pub fn client_exit(result: Result<(), CliError>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(e.exit_code())
+        }
     }
 }
 

@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod csv;
 pub mod gaps;
 pub mod manager;
+pub mod mode;
 pub mod segments;
 pub mod source;
 pub mod store;

@@ -89,3 +89,18 @@ async fn shutdown_cancels_running_operation() {
         .unwrap();
     assert!(status.success(), "{status:?}");
 }
+
+/// The `ktrdr` client links no libtorch (a client verb must start in milliseconds), while
+/// `ktrdr-server` links libtorch_cuda too (so training finds a GPU where there is one).
+#[test]
+fn only_the_server_binary_links_libtorch() {
+    let ldd = |exe: &str| {
+        let out = std::process::Command::new("ldd").arg(exe).output().expect("ldd");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let client = ldd(env!("CARGO_BIN_EXE_ktrdr"));
+    assert!(!client.contains("torch"), "{client}");
+    let server = ldd(env!("CARGO_BIN_EXE_ktrdr-server"));
+    assert!(server.contains("libtorch_cpu.so"), "{server}");
+    assert!(server.contains("libtorch_cuda.so"), "{server}");
+}
