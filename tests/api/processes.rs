@@ -95,7 +95,10 @@ async fn shutdown_cancels_running_operation() {
 #[test]
 fn only_the_server_binary_links_libtorch() {
     let ldd = |exe: &str| {
-        let out = std::process::Command::new("ldd").arg(exe).output().expect("ldd");
+        let out = std::process::Command::new("ldd")
+            .arg(exe)
+            .output()
+            .expect("ldd");
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     let client = ldd(env!("CARGO_BIN_EXE_ktrdr"));

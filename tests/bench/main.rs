@@ -2,6 +2,7 @@
 //! measurement: `| benchmark | value | goal | notes |`. Everything runs on loopback, in-process
 //! servers included, on whatever machine runs it: the numbers are that machine's.
 
+mod cli;
 mod data;
 mod training;
 
@@ -225,5 +226,6 @@ fn main() {
         data::cancel_mid_fetch(50).await;
         training::throughput_and_overhead().await;
         training::cancel_during_training(20).await;
+        cli::cli_wall_time(50).await;
     });
 }
