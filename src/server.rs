@@ -79,6 +79,7 @@ impl Backend {
         .start();
         let training = TrainingManager::new(
             tracker.clone(),
+            data.clone(),
             store.clone(),
             settings.paths.models_dir.clone(),
             settings

@@ -7,6 +7,7 @@ use serde_json::json;
 use super::error::ApiError;
 use super::json::{parse_date, parse_field, ValidJson};
 use super::AppState;
+use crate::data::mode::LoadMode;
 use crate::data::timeframe::{Symbol, Timeframe};
 use crate::training::manager::{StartTraining, TrainingRequest};
 use crate::training::storage;
@@ -30,6 +31,10 @@ struct StartBody {
     timeframes: Vec<String>,
     start_date: Option<String>,
     end_date: Option<String>,
+    /// A load to run first (`local` = the store as it is, the default; `tail`, `backfill`,
+    /// `full`).
+    #[serde(default)]
+    data_mode: Option<String>,
     /// Accepted for KTRDR clients; ktrdr has no separate analytics.
     #[serde(default)]
     #[allow(dead_code)]
@@ -70,6 +75,11 @@ async fn start(
             ));
         }
     }
+    let data_mode = body
+        .data_mode
+        .as_deref()
+        .map(|m| parse_field::<LoadMode>("body -> data_mode", m))
+        .transpose()?;
     let dir = state.settings.paths.strategies_dir.clone();
     let name = body.strategy_name.clone();
     let (path, yaml, strategy) = web::block(move || {
@@ -111,6 +121,7 @@ async fn start(
             strategy_yaml: yaml,
             start,
             end,
+            data_mode,
         }))
         .await?;
     Ok(HttpResponse::Ok().json(json!({

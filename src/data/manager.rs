@@ -107,6 +107,25 @@ impl Handler<StartLoad> for DataManager {
     }
 }
 
+/// A load job to run inside another operation (a training's `data_mode` load): its progress
+/// goes to that operation, and cancelling it stops the load too.
+#[derive(Message)]
+#[rtype(result = "LoadJob")]
+pub struct MakeLoadJob(pub LoadRequest);
+
+impl Handler<MakeLoadJob> for DataManager {
+    type Result = MessageResult<MakeLoadJob>;
+
+    fn handle(&mut self, MakeLoadJob(req): MakeLoadJob, _ctx: &mut Context<Self>) -> Self::Result {
+        MessageResult(LoadJob {
+            req,
+            store: self.store.clone(),
+            source: self.source.clone(),
+            concurrency: self.concurrency,
+        })
+    }
+}
+
 /// Renders a load's progress: "Loading AAPL 1h (tail) segment 3/5".
 struct LoadProgress {
     req: LoadRequest,
@@ -143,7 +162,8 @@ fn failed(e: impl std::fmt::Display) -> JobError {
     JobError::Failed(e.to_string())
 }
 
-struct LoadJob {
+/// One load: the pipeline of the module docs.
+pub struct LoadJob {
     req: LoadRequest,
     store: BarStore,
     source: BarSource,
@@ -151,7 +171,8 @@ struct LoadJob {
 }
 
 impl LoadJob {
-    async fn run(self, ctx: JobContext) -> JobResult {
+    /// Runs the load, reporting to `ctx`'s operation; the result summary on success.
+    pub async fn run(self, ctx: JobContext) -> JobResult {
         let t0 = Instant::now();
         let Self {
             req,

@@ -345,4 +345,71 @@ mod tests {
         sc.apply(&mut x);
         assert_eq!(x, vec![-1.0, 0.0, 1.0, 0.0]);
     }
+
+    fn bars(n: usize, step_ms: i64, phase: f64) -> Bars {
+        let mut b = Bars::default();
+        for i in 0..n {
+            let c = 100.0 + 10.0 * ((i as f64) * 0.07 + phase).sin() + (i as f64) * 0.01;
+            b.push(crate::data::bars::Bar {
+                time: i as i64 * step_ms,
+                open: c,
+                high: c + 1.0,
+                low: c - 1.0,
+                close: c,
+                volume: 1000.0,
+            });
+        }
+        b
+    }
+
+    /// Two symbols on 1h + 4h: columns per timeframe, each symbol split on its own and the
+    /// parts concatenated.
+    #[test]
+    fn multi_symbol_multi_timeframe() {
+        let yaml = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("config/strategies/neuro_mean_reversion.yaml"),
+        )
+        .unwrap()
+        .replace(
+            "    mode: single\n    symbol: GOOG",
+            "    mode: multi_symbol\n    list: [AAA, BBB]",
+        )
+        .replace(
+            "    mode: single\n    timeframe: 1d\n  history",
+            "    mode: multi_timeframe\n    list: [4h, 1h]\n    base_timeframe: 1h\n  history",
+        );
+        let s = Strategy::from_yaml(&yaml).unwrap();
+        assert_eq!(s.timeframes.len(), 2);
+        let h = 3_600_000;
+        let mut series = BTreeMap::new();
+        for (sym, phase) in [("AAA", 0.0), ("BBB", 1.0)] {
+            let sym: Symbol = sym.parse().unwrap();
+            series.insert((sym.clone(), Timeframe::H1), bars(2000, h, phase));
+            series.insert((sym, Timeframe::H4), bars(500, 4 * h, phase));
+        }
+        let p = prepare(&s, &series).unwrap();
+        // 9 sets per timeframe, 2 timeframes, 2 lags.
+        assert_eq!(p.feature_names.len(), 9 * 2 * 3);
+        assert!(p.feature_names.iter().any(|n| n == "4h_rsi_14_oversold"));
+        assert!(p.feature_names.iter().any(|n| n == "1h_sma_20_near_lag_2"));
+        assert_eq!(p.train.cols, 54);
+        // Each symbol alone gives its share; together they are concatenated.
+        let mut rows = (0, 0, 0);
+        for sym in ["AAA", "BBB"] {
+            let one = s
+                .clone()
+                .with_scope(vec![sym.parse().unwrap()], vec![])
+                .unwrap();
+            let q = prepare(&one, &series).unwrap();
+            rows.0 += q.train.rows();
+            rows.1 += q.validation.rows();
+            rows.2 += q.test.rows();
+            // Chronological within the symbol.
+            assert!(q.train.time.last() < q.validation.time.first());
+            assert!(q.validation.time.last() < q.test.time.first());
+        }
+        assert_eq!((p.train.rows(), p.validation.rows(), p.test.rows()), rows);
+        assert_eq!(p.total_bars, 4000);
+    }
 }

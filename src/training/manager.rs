@@ -23,6 +23,9 @@ use super::pipeline::{self, RunInput};
 use super::progress::ProgressObserver;
 use super::strategy::Strategy;
 use crate::data::bars::Bars;
+use crate::data::calendar::Calendar;
+use crate::data::manager::{DataManager, LoadRequest, MakeLoadJob};
+use crate::data::mode::LoadMode;
 use crate::data::store::BarStore;
 use crate::data::timeframe::{Symbol, Timeframe};
 use crate::operations::metadata;
@@ -39,6 +42,9 @@ pub struct TrainingRequest {
     pub strategy_yaml: String,
     pub start: Option<DateTime<Utc>>,
     pub end: Option<DateTime<Utc>>,
+    /// A load to run first for every (symbol, timeframe); `None` or `local` reads the store
+    /// as it is.
+    pub data_mode: Option<LoadMode>,
 }
 
 /// Starts a training; answers with the operation's id at once.
@@ -49,6 +55,7 @@ pub struct StartTraining(pub TrainingRequest);
 /// The TrainingManager (see the module docs).
 pub struct TrainingManager {
     tracker: Addr<ProgressTracker>,
+    data: Addr<DataManager>,
     store: BarStore,
     models_dir: PathBuf,
     /// The training host service, when training is delegated to it.
@@ -59,6 +66,7 @@ pub struct TrainingManager {
 impl TrainingManager {
     pub fn new(
         tracker: Addr<ProgressTracker>,
+        data: Addr<DataManager>,
         store: BarStore,
         models_dir: PathBuf,
         host: Option<HostClient>,
@@ -66,6 +74,7 @@ impl TrainingManager {
     ) -> Self {
         Self {
             tracker,
+            data,
             store,
             models_dir,
             host,
@@ -119,10 +128,12 @@ impl Handler<StartTraining> for TrainingManager {
         let store = self.store.clone();
         let models_dir = self.models_dir.clone();
         let host = self.host.clone();
+        let data = self.data.clone();
         MessageResult(start_operation(
             &self.tracker,
             spec,
             move |ctx| async move {
+                load_first(&req, &data, &ctx).await?;
                 match host {
                     None => run_local(req, store, models_dir, ctx).await,
                     Some(host) => run_on_host(req, store, host, ctx).await,
@@ -137,6 +148,41 @@ fn stage(ctx: &JobContext, step: &str) {
         current_step: Some(step.to_owned()),
         ..Default::default()
     });
+}
+
+/// Runs the request's `data_mode` load for every (symbol, timeframe) inside this operation
+/// (its progress shows here; a cancel stops it).
+async fn load_first(
+    req: &TrainingRequest,
+    data: &Addr<DataManager>,
+    ctx: &JobContext,
+) -> Result<(), JobError> {
+    let Some(mode) = req.data_mode.filter(|m| *m != LoadMode::Local) else {
+        return Ok(());
+    };
+    for symbol in &req.strategy.symbols {
+        for tf in &req.strategy.timeframes {
+            let job = data
+                .send(MakeLoadJob(LoadRequest {
+                    symbol: symbol.clone(),
+                    timeframe: *tf,
+                    mode,
+                    start: req.start,
+                    end: req.end,
+                    calendar: Calendar::for_symbol(symbol.as_str()),
+                }))
+                .await
+                .map_err(|e| JobError::Failed(format!("data manager: {e}")))?;
+            // A partial load goes on (its warnings are on the operation); a failed one stops.
+            job.run(ctx.clone()).await.map_err(|e| match e {
+                JobError::Failed(m) => {
+                    JobError::Failed(format!("loading {symbol} {tf} ({mode}): {m}"))
+                }
+                cancelled => cancelled,
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// Reads every (symbol, timeframe) the strategy needs from the store, cut to [start, end).

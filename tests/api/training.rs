@@ -387,3 +387,58 @@ async fn training_request_mistakes_are_refused() {
     assert_eq!(list["data"][1]["valid"], true);
     assert_eq!(list["data"][1]["feature_count"], 27);
 }
+
+/// `data_mode: full` loads the bars first (through the DataManager's load pipeline, inside the
+/// training operation), then trains on them.
+#[actix_web::test]
+async fn data_mode_loads_before_training() {
+    let project = Project::new(FEW_EPOCHS);
+    let csv = project.path("csv");
+    std::fs::create_dir_all(&csv).unwrap();
+    std::fs::rename(project.path("data/GOOG_1d.csv"), csv.join("GOOG_1d.csv")).unwrap();
+    let mut settings = project.settings();
+    settings.data.csv_dir = csv;
+    let app = spawn_app_with(settings).await;
+    let (status, res) = app
+        .post(
+            "/trainings/start",
+            json!({"strategy_name": "neuro_mean_reversion", "data_mode": "full", "start_date": "2004-01-01"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{res}");
+    let id = res["task_id"].as_str().unwrap();
+    let mut ws = app.ws(&format!("/operations/{id}/ws")).await;
+    let (events, _) = ws.until_closed().await;
+    let steps: Vec<String> = events
+        .iter()
+        .filter_map(|e| {
+            e["operation"]["progress"]["current_step"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect();
+    let loading = steps
+        .iter()
+        .position(|s| s.starts_with("Loading GOOG 1d (full)"));
+    let training = steps.iter().position(|s| s.starts_with("Epoch "));
+    assert!(
+        matches!((loading, training), (Some(l), Some(t)) if l < t),
+        "{steps:?}"
+    );
+    let op = app.get(&format!("/operations/{id}")).await.1["data"].clone();
+    assert_eq!(op["status"], "completed", "{op}");
+    assert_eq!(op["result_summary"]["data_summary"]["total_bars"], 2148);
+    assert!(project.path("data/GOOG_1d.parquet").is_file());
+
+    let (status, res) = app
+        .post(
+            "/trainings/start",
+            json!({"strategy_name": "neuro_mean_reversion", "data_mode": "everything"}),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        res["detail"].as_str().unwrap().contains("data_mode"),
+        "{res}"
+    );
+}
