@@ -36,7 +36,38 @@ pub struct Settings {
     pub host_client: HostClientSettings,
     pub data: DataSettings,
     pub training: TrainingSettings,
+    pub ib_gateway: IbGatewaySettings,
     pub paths: PathSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IbGatewaySettings {
+    pub host: String,
+    pub port: u16,
+    pub client_id: i32,
+    pub connect_timeout_secs: u64,
+    pub request_timeout_secs: u64,
+    /// Historical requests in flight at once.
+    pub max_in_flight: usize,
+    /// Per-symbol contract overrides.
+    #[serde(default)]
+    pub symbols: std::collections::HashMap<String, crate::hosts::ib::contracts::ContractOverride>,
+}
+
+impl IbGatewaySettings {
+    pub fn gateway_config(&self) -> crate::hosts::ib::gateway::GatewayConfig {
+        crate::hosts::ib::gateway::GatewayConfig {
+            host: self.host.clone(),
+            port: self.port,
+            client_id: self.client_id,
+            connect_timeout: Duration::from_secs(self.connect_timeout_secs.max(1)),
+            request_timeout: Duration::from_secs(self.request_timeout_secs.max(1)),
+            pacing_backoff: Duration::from_secs(60),
+            max_in_flight: self.max_in_flight.max(1),
+            overrides: self.symbols.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -49,6 +80,8 @@ pub struct TrainingSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DataSettings {
+    /// The provider used in-process when the IB host service is not used: `csv` or `ib`.
+    pub provider: String,
     /// CSV folder served in-process when the IB host service is not used.
     pub csv_dir: PathBuf,
     /// Segments a load fetches at once.
@@ -188,6 +221,37 @@ impl Settings {
             "KTRDR_HOST_CLIENT_CONNECTION_LIMIT",
             "a whole number of connections",
         )?;
+        if let Some(v) = get("IB_HOST") {
+            self.ib_gateway.host = v.to_owned();
+        }
+        set_parsed(
+            &mut self.ib_gateway.port,
+            get("IB_PORT"),
+            "IB_PORT",
+            "a port number (IB Gateway paper: 4002, live: 4001; TWS: 7497/7496)",
+        )?;
+        set_parsed(
+            &mut self.ib_gateway.client_id,
+            get("IB_CLIENT_ID"),
+            "IB_CLIENT_ID",
+            "a whole number",
+        )?;
+        set_parsed(
+            &mut self.ib_gateway.max_in_flight,
+            get("IB_MAX_IN_FLIGHT"),
+            "IB_MAX_IN_FLIGHT",
+            "a whole number of requests from 1",
+        )?;
+        if let Some(v) = get("KTRDR_DATA_PROVIDER") {
+            if v != "csv" && v != "ib" {
+                return Err(ConfigError::InvalidEnv {
+                    name: "KTRDR_DATA_PROVIDER",
+                    value: v.to_owned(),
+                    expected: "csv or ib",
+                });
+            }
+            self.data.provider = v.to_owned();
+        }
         set_parsed(
             &mut self.training.max_sessions,
             get("KTRDR_TRAINING_MAX_SESSIONS"),

@@ -87,9 +87,9 @@ async fn run_server(role: Role, listen: Listen, settings: Settings) -> std::io::
                     ))
                 }
                 ProviderKind::Ib => {
-                    return Err(std::io::Error::other(
-                        "--provider ib is not available yet; use --provider csv --csv-dir DIR",
-                    ))
+                    let config = settings.ib_gateway.gateway_config();
+                    tracing::info!(gateway = %config.address(), "IB Gateway provider");
+                    Arc::new(hosts::ib::gateway::GatewayProvider::start(config))
                 }
             };
             server::serve_app(&host, port, "IB host service", hosts::ib::app(provider)).await

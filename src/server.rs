@@ -63,6 +63,11 @@ impl Backend {
                 "IB host service",
                 &settings.ib_host_service.url,
             ))
+        } else if settings.data.provider == "ib" {
+            // Direct mode: the IB Gateway provider in-process (pacing and reconnects included).
+            BarSource::Local(Arc::new(crate::hosts::ib::gateway::GatewayProvider::start(
+                settings.ib_gateway.gateway_config(),
+            )))
         } else {
             BarSource::Local(Arc::new(CsvProvider::new(
                 &settings.data.csv_dir,

@@ -39,7 +39,7 @@ pub struct Listen {
 pub enum ProviderKind {
     /// `{SYMBOL}_{timeframe}.csv` files from `--csv-dir`.
     Csv,
-    /// IB Gateway / TWS (not built yet).
+    /// IB Gateway / TWS at IB_HOST:IB_PORT (config `[ib_gateway]`).
     Ib,
 }
 

@@ -7,6 +7,7 @@ mod cli_models;
 mod container;
 mod data;
 mod host_client;
+mod ib_gateway;
 mod operations;
 mod processes;
 mod training;

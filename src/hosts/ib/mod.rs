@@ -6,6 +6,8 @@
 //!
 //! Bars travel as columns: `{"time": [ms since epoch, UTC], "open": [...], ...}`.
 
+pub mod contracts;
+pub mod gateway;
 pub mod pacing;
 pub mod provider;
 
@@ -15,7 +17,7 @@ use std::time::Instant;
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::api::error::ApiError;
 use crate::api::json::{parse_date, parse_field, ValidJson};
@@ -72,25 +74,38 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<IbHostState>) {
         .route("/data/validate", web::post().to(validate));
 }
 
-async fn health(state: web::Data<IbHostState>) -> HttpResponse {
-    HttpResponse::Ok().json(json!({
-        "status": "healthy",
+/// The service's own fields plus the provider's; `status` is `degraded` while the provider
+/// cannot serve (gateway down). The service itself is up, so the answer stays 200.
+fn health_body(state: &IbHostState) -> Value {
+    let mut body = json!({
+        "status": if state.provider.connected() { "healthy" } else { "degraded" },
         "service": "ib-host",
         "provider": state.provider.name(),
         "uptime_seconds": state.started.elapsed().as_secs_f64(),
-    }))
+    });
+    if let (Value::Object(b), Value::Object(extra)) = (&mut body, state.provider.health()) {
+        b.extend(extra);
+    }
+    body
+}
+
+async fn health(state: web::Data<IbHostState>) -> HttpResponse {
+    HttpResponse::Ok().json(health_body(&state))
 }
 
 async fn health_detailed(state: web::Data<IbHostState>) -> HttpResponse {
-    HttpResponse::Ok().json(json!({
-        "status": "healthy",
-        "service": "ib-host",
-        "provider": state.provider.name(),
-        "uptime_seconds": state.started.elapsed().as_secs_f64(),
+    let mut body = health_body(&state);
+    let extra = json!({
         "requests": state.requests.load(Ordering::Relaxed),
         "errors": state.errors.load(Ordering::Relaxed),
         "last_error": *state.last_error.lock().expect("lock"),
-    }))
+    });
+    for e in [extra, state.provider.details()] {
+        if let (Value::Object(b), Value::Object(e)) = (&mut body, e) {
+            b.extend(e);
+        }
+    }
+    HttpResponse::Ok().json(body)
 }
 
 #[derive(Debug, Deserialize)]

@@ -37,6 +37,9 @@ pub enum ProviderError {
 pub struct SymbolInfo {
     pub symbol: String,
     pub available_timeframes: Vec<Timeframe>,
+    /// What the provider resolved the symbol to (IB's contract details), when it has that.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contract: Option<serde_json::Value>,
 }
 
 /// A source of historical bars.
@@ -59,6 +62,18 @@ pub trait BarProvider: Send + Sync + 'static {
     ) -> BoxFuture<'static, Result<Option<DateTime<Utc>>, ProviderError>>;
     /// Whether the symbol exists, with its timeframes.
     fn validate(&self, symbol: Symbol) -> BoxFuture<'static, Result<SymbolInfo, ProviderError>>;
+    /// Whether the provider can serve requests now (a gateway provider: connected).
+    fn connected(&self) -> bool {
+        true
+    }
+    /// What `/health` adds for this provider (the gateway link).
+    fn health(&self) -> serde_json::Value {
+        serde_json::json!({})
+    }
+    /// What `/health/detailed` adds (pacing).
+    fn details(&self) -> serde_json::Value {
+        serde_json::json!({})
+    }
 }
 
 /// Parsed files by path, with the modification time they were parsed at.
@@ -188,6 +203,7 @@ impl BarProvider for CsvProvider {
             Ok(SymbolInfo {
                 symbol: symbol.to_string(),
                 available_timeframes: available,
+                contract: None,
             })
         })
     }
