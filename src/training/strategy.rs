@@ -829,9 +829,9 @@ mod tests {
                 "activation: swish",
                 "model.architecture.activation",
             ),
-            ("dropout: 0.2", "dropout: 1.5", "model.architecture.dropout"),
+            ("dropout: 0.3", "dropout: 1.5", "model.architecture.dropout"),
             (
-                "learning_rate: 0.001",
+                "learning_rate: 0.0003",
                 "learning_rate: 0",
                 "model.training.learning_rate",
             ),

@@ -108,7 +108,7 @@ async fn models_train_input_is_checked_locally() {
         &bad,
         std::fs::read_to_string(&good)
             .unwrap()
-            .replace("dropout: 0.2", "dropout: 2"),
+            .replace("dropout: 0.3", "dropout: 2"),
     )
     .unwrap();
     let (good, bad) = (good.to_str().unwrap(), bad.to_str().unwrap());
