@@ -45,18 +45,8 @@ async fn start(
     state: web::Data<AppState>,
     ValidJson(body): ValidJson<StartBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let symbols = body
-        .symbols
-        .iter()
-        .enumerate()
-        .map(|(i, s)| parse_field::<Symbol>(&format!("body -> symbols -> {i}"), s))
-        .collect::<Result<Vec<_>, _>>()?;
-    let timeframes = body
-        .timeframes
-        .iter()
-        .enumerate()
-        .map(|(i, s)| parse_field::<Timeframe>(&format!("body -> timeframes -> {i}"), s))
-        .collect::<Result<Vec<_>, _>>()?;
+    let symbols: Vec<Symbol> = parse_list("body -> symbols", &body.symbols)?;
+    let timeframes: Vec<Timeframe> = parse_list("body -> timeframes", &body.timeframes)?;
     let start = body
         .start_date
         .as_deref()
@@ -137,6 +127,18 @@ async fn start(
         "strategy_name": strategy_name,
         "epochs": epochs,
     })))
+}
+
+/// Parses every item of a list, naming the failing one (`body -> symbols -> 2`).
+fn parse_list<T: std::str::FromStr>(field: &str, items: &[String]) -> Result<Vec<T>, ApiError>
+where
+    T::Err: std::fmt::Display,
+{
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, s)| parse_field::<T>(&format!("{field} -> {i}"), s))
+        .collect()
 }
 
 async fn models(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {

@@ -105,22 +105,8 @@ pub async fn train(client: &Client, a: TrainArgs<'_>) -> Result<(), CliError> {
     if show {
         println!(
             "Training {name} on {} {} ({id})",
-            started["symbols"]
-                .as_array()
-                .map(|v| v
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .collect::<Vec<_>>()
-                    .join(", "))
-                .unwrap_or_default(),
-            started["timeframes"]
-                .as_array()
-                .map(|v| v
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .collect::<Vec<_>>()
-                    .join(", "))
-                .unwrap_or_default(),
+            joined(&started["symbols"], ", "),
+            joined(&started["timeframes"], ", "),
         );
     }
     let op = operations::follow(client, &id, show).await?;
@@ -154,6 +140,18 @@ pub async fn train(client: &Client, a: TrainArgs<'_>) -> Result<(), CliError> {
         test["samples"],
     );
     Ok(())
+}
+
+/// A JSON list of strings joined by `sep` ("" when it is not a list).
+fn joined(v: &Value, sep: &str) -> String {
+    v.as_array()
+        .map(|v| {
+            v.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(sep)
+        })
+        .unwrap_or_default()
 }
 
 /// Lists the stored models.

@@ -143,6 +143,17 @@ pub trait Observer {
     fn cancelled(&self) -> bool;
 }
 
+/// An observer that shows nothing and never cancels (tests, benchmarks).
+pub struct NullObserver;
+
+impl Observer for NullObserver {
+    fn batch(&mut self, _: usize, _: usize, _: usize, _: usize) {}
+    fn epoch(&mut self, _: &[EpochMetrics], _: usize) {}
+    fn cancelled(&self) -> bool {
+        false
+    }
+}
+
 /// How a training run ended.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainOutcome {
@@ -417,15 +428,6 @@ mod tests {
         assert!((f - (0.5 * 2.0 / 3.0 + 0.25 * 0.5)).abs() < 1e-12);
     }
 
-    struct Quiet;
-    impl Observer for Quiet {
-        fn batch(&mut self, _: usize, _: usize, _: usize, _: usize) {}
-        fn epoch(&mut self, _: &[EpochMetrics], _: usize) {}
-        fn cancelled(&self) -> bool {
-            false
-        }
-    }
-
     /// A separable problem (the class is which of three inputs is largest) is learnt.
     #[test]
     fn learns_a_separable_problem_and_reloads() {
@@ -456,7 +458,7 @@ mod tests {
             early_stopping: None,
         };
         let mut m = Mlp::new(3, &arch, Device::Cpu);
-        let out = train(&mut m, &s, &s, &params, &mut Quiet).unwrap();
+        let out = train(&mut m, &s, &s, &params, &mut NullObserver).unwrap();
         assert_eq!(out.history.len(), 30);
         let last = out.history.last().unwrap();
         assert!(last.train_accuracy > 0.95, "{last:?}");

@@ -1,25 +1,11 @@
 //! The `ktrdr operations` client verbs: the real binary against the real backend.
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-use crate::helpers::{dead_port, spawn_app};
-
-async fn ktrdr(args: Vec<String>) -> Output {
-    actix_web::rt::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_ktrdr"))
-            .args(&args)
-            .env_remove("KTRDR_API_URL")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap()
-}
+use crate::helpers::{dead_port, run_ktrdr as ktrdr, spawn_app, verb_args};
 
 fn args(base: &str, verb: &[&str]) -> Vec<String> {
-    let mut v = vec!["operations".to_owned(), "--url".to_owned(), base.to_owned()];
-    v.extend(verb.iter().map(|s| s.to_string()));
-    v
+    verb_args("operations", base, verb)
 }
 
 /// Backend down: one line naming the URL and how to start it, exit code 2.
@@ -101,9 +87,7 @@ async fn sigint_during_watch_cancels_operation() {
 }
 
 fn data_args(base: &str, verb: &[&str]) -> Vec<String> {
-    let mut v = vec!["data".to_owned(), "--url".to_owned(), base.to_owned()];
-    v.extend(verb.iter().map(|s| s.to_string()));
-    v
+    verb_args("data", base, verb)
 }
 
 /// `data load` ends with its summary line; `data show -f json` and `data range`

@@ -1,28 +1,12 @@
 //! `ktrdr models ...` and the CLI's progress display: the real binary against the real
 //! backend (and the real IB host service for the slow load).
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 use crate::helpers::{data_settings, dead_port, spawn_app_with, spawn_ib_host};
 use crate::training::{Project, FEW_EPOCHS};
 
-async fn ktrdr(args: Vec<String>) -> Output {
-    actix_web::rt::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_ktrdr"))
-            .args(&args)
-            .env_remove("KTRDR_API_URL")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap()
-}
-
-fn args(group: &str, base: &str, verb: &[&str]) -> Vec<String> {
-    let mut v = vec![group.to_owned(), "--url".to_owned(), base.to_owned()];
-    v.extend(verb.iter().map(|s| s.to_string()));
-    v
-}
+use crate::helpers::{run_ktrdr as ktrdr, verb_args as args};
 
 /// `models train` (not a terminal) prints its epochs in order, then the summary; `models list`
 /// shows the model; `-f json` is the operation's record.

@@ -254,3 +254,23 @@ impl TestApp {
         self.wait_for(&id).await
     }
 }
+
+/// Runs the real `ktrdr` binary (without `KTRDR_API_URL`) to its end, off the test's thread.
+pub async fn run_ktrdr(args: Vec<String>) -> std::process::Output {
+    actix_web::rt::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_ktrdr"))
+            .args(&args)
+            .env_remove("KTRDR_API_URL")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+/// `ktrdr GROUP --url BASE VERB...` as arguments.
+pub fn verb_args(group: &str, base: &str, verb: &[&str]) -> Vec<String> {
+    let mut v = vec![group.to_owned(), "--url".to_owned(), base.to_owned()];
+    v.extend(verb.iter().map(|s| s.to_string()));
+    v
+}

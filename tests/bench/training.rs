@@ -7,7 +7,7 @@ use std::process::Command;
 use actix::{Actor, Addr};
 use ktrdr::server::Backend;
 use ktrdr::training::features::Samples;
-use ktrdr::training::model::{train, EpochMetrics, Mlp, Observer};
+use ktrdr::training::model::{train, Mlp, NullObserver, Observer};
 use ktrdr::training::progress::ProgressObserver;
 use ktrdr::training::strategy::{Activation, Architecture, OptimizerKind, TrainingParams};
 use ktrdr_actors::{start_operation, OperationSpec, OperationType, ProgressTracker};
@@ -61,15 +61,6 @@ fn params() -> TrainingParams {
     }
 }
 
-struct Quiet;
-impl Observer for Quiet {
-    fn batch(&mut self, _: usize, _: usize, _: usize, _: usize) {}
-    fn epoch(&mut self, _: &[EpochMetrics], _: usize) {}
-    fn cancelled(&self) -> bool {
-        false
-    }
-}
-
 /// Seconds of each of `EPOCHS` epochs with `obs`.
 fn epoch_seconds(s: &Samples, empty: &Samples, obs: &mut dyn Observer) -> Vec<f64> {
     tch::manual_seed(1);
@@ -88,7 +79,7 @@ fn empty() -> Samples {
 /// Epochs without any reporting (on a blocking thread, as in the product).
 async fn quiet_epochs(s: &Samples) -> Vec<f64> {
     let s = s.clone();
-    actix_web::rt::task::spawn_blocking(move || epoch_seconds(&s, &empty(), &mut Quiet))
+    actix_web::rt::task::spawn_blocking(move || epoch_seconds(&s, &empty(), &mut NullObserver))
         .await
         .unwrap()
 }
