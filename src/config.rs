@@ -117,6 +117,11 @@ pub struct HostServiceSettings {
     /// Delegate to the host service instead of working in-process.
     pub enabled: bool,
     pub url: String,
+    /// One attempt's limit for this service, answer included (0: `host_client.timeout_secs`).
+    /// The IB host may hold a request through IB's 60 s pacing back-off, so its default is
+    /// longer.
+    #[serde(default)]
+    pub timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -50,19 +50,21 @@ impl Backend {
         let settings = Arc::new(settings);
         let tracker = ProgressTracker::new(settings.operations.retention).start();
         let store = BarStore::new(&settings.paths.data_dir);
-        let host_client = |name: &str, url: &str| {
+        let host_client = |name: &str, service: &crate::config::HostServiceSettings| {
             let c = &settings.host_client;
-            let mut config = HostClientConfig::new(name, url);
-            config.timeout = Duration::from_secs(c.timeout_secs);
+            let mut config = HostClientConfig::new(name, &service.url);
+            let secs = if service.timeout_secs > 0 {
+                service.timeout_secs
+            } else {
+                c.timeout_secs
+            };
+            config.timeout = Duration::from_secs(secs);
             config.max_retries = c.max_retries;
             config.connection_limit = c.connection_limit;
             HostClient::start(config)
         };
         let source = if settings.ib_host_service.enabled {
-            BarSource::Host(host_client(
-                "IB host service",
-                &settings.ib_host_service.url,
-            ))
+            BarSource::Host(host_client("IB host service", &settings.ib_host_service))
         } else if settings.data.provider == "ib" {
             // Direct mode: the IB Gateway provider in-process (pacing and reconnects included).
             BarSource::Local(Arc::new(crate::hosts::ib::gateway::GatewayProvider::start(
@@ -90,7 +92,7 @@ impl Backend {
             settings
                 .training_host_service
                 .enabled
-                .then(|| host_client("training host service", &settings.training_host_service.url)),
+                .then(|| host_client("training host service", &settings.training_host_service)),
             settings.operations.timeout(),
         )
         .start();
