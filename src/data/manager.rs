@@ -187,8 +187,10 @@ impl LoadJob {
         };
         progress.report(
             &format!("{}: reading the local store", progress.title()),
+            // The step count is known once the segments are: until then 0%, so the
+            // percentage never goes back.
             0,
-            2,
+            0,
             (0, 0),
             0,
         );
@@ -210,8 +212,8 @@ impl LoadJob {
         };
         progress.report(
             &format!("{}: analyzing gaps", progress.title()),
-            1,
-            2,
+            0,
+            0,
             (0, 0),
             0,
         );

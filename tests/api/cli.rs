@@ -123,6 +123,23 @@ async fn data_load_show_range() {
     .await;
     assert!(out.status.success(), "{out:?}");
     let text = String::from_utf8_lossy(&out.stdout);
+    // Not a terminal: plain progress lines, in order (percentages and segment numbers never
+    // go back), then the summary.
+    let mut last = (0.0f64, 0u32);
+    let mut segments = 0;
+    for l in text.lines().filter(|l| l.starts_with('[')) {
+        let pct: f64 = l[1..].split('%').next().unwrap().trim().parse().unwrap();
+        let seg = l
+            .split_once(" segment ")
+            .map_or(0, |(_, r)| r.split('/').next().unwrap().parse().unwrap());
+        assert!(
+            pct >= last.0 && (seg == 0 || seg >= last.1),
+            "{l} after {last:?}\n{text}"
+        );
+        last = (pct, seg.max(last.1));
+        segments += usize::from(seg > 0);
+    }
+    assert!(segments >= 1, "{text}");
     assert!(
         text.lines()
             .last()
