@@ -331,6 +331,9 @@ async fn ib_host_endpoints() {
     .await;
     assert_eq!((s, v["count"].as_u64()), (200, Some(5)), "{v}");
     assert_eq!(v["bars"]["close"][4], 806.19);
+    // The CSV provider has no pacing queue; the timing fields are there all the same.
+    assert_eq!(v["pacing_wait_ms"], 0.0);
+    assert!(v["elapsed_ms"].as_f64().unwrap() >= 0.0);
     let (s, v) = post(
         "/data/historical",
         json!({"symbol": "GOOG", "timeframe": "1d", "start": "2020-01-01", "end": "2020-02-01"}),

@@ -230,15 +230,17 @@ impl GatewayProvider {
         )))
     }
 
+    /// The bars and the time spent waiting for the pacer.
     async fn fetch(
         self: Arc<Self>,
         symbol: Symbol,
         tf: Timeframe,
         start: DateTime<Utc>,
         end: DateTime<Utc>,
-    ) -> Result<Bars, ProviderError> {
+    ) -> Result<(Bars, StdDuration), ProviderError> {
         let (spec, contract) = self.contract(&symbol)?;
         let mut out = Bars::default();
+        let mut waited = StdDuration::ZERO;
         for chunk in chunks(tf, start, end) {
             let key = RequestKey {
                 contract: spec.key(),
@@ -255,6 +257,7 @@ impl GatewayProvider {
             let data = loop {
                 let client = self.client().await?;
                 let permit = self.pacer.acquire(key.clone()).await;
+                waited += permit.waited;
                 {
                     let mut s = lock(&self.pacing);
                     let ms = permit.waited.as_secs_f64() * 1000.0;
@@ -317,7 +320,7 @@ impl GatewayProvider {
                 }
             }
         }
-        Ok(out)
+        Ok((out, waited))
     }
 }
 
@@ -365,6 +368,17 @@ impl BarProvider for Arc<GatewayProvider> {
         start: DateTime<Utc>,
         end: DateTime<Utc>,
     ) -> BoxFuture<'static, Result<Bars, ProviderError>> {
+        let fut = self.clone().fetch(symbol, timeframe, start, end);
+        Box::pin(async move { fut.await.map(|(bars, _)| bars) })
+    }
+
+    fn historical_timed(
+        &self,
+        symbol: Symbol,
+        timeframe: Timeframe,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> BoxFuture<'static, Result<(Bars, StdDuration), ProviderError>> {
         Box::pin(self.clone().fetch(symbol, timeframe, start, end))
     }
 

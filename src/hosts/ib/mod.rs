@@ -129,9 +129,10 @@ async fn historical(
         if end <= start {
             return Err(ApiError::field("body -> end", "must be after start"));
         }
-        let bars = state
+        let t0 = Instant::now();
+        let (bars, waited) = state
             .provider
-            .historical(symbol.clone(), timeframe, start, end)
+            .historical_timed(symbol.clone(), timeframe, start, end)
             .await?;
         Ok(HttpResponse::Ok().json(json!({
             "success": true,
@@ -139,6 +140,9 @@ async fn historical(
             "timeframe": timeframe,
             "count": bars.len(),
             "bars": bars,
+            // Time in the IB pacing queue, and the whole request.
+            "pacing_wait_ms": waited.as_secs_f64() * 1000.0,
+            "elapsed_ms": t0.elapsed().as_secs_f64() * 1000.0,
         })))
     }
     .await;

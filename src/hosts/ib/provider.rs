@@ -54,6 +54,17 @@ pub trait BarProvider: Send + Sync + 'static {
         start: DateTime<Utc>,
         end: DateTime<Utc>,
     ) -> BoxFuture<'static, Result<Bars, ProviderError>>;
+    /// [`Self::historical`] plus how long the request waited for its turn under IB's pacing.
+    fn historical_timed(
+        &self,
+        symbol: Symbol,
+        timeframe: Timeframe,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> BoxFuture<'static, Result<(Bars, Duration), ProviderError>> {
+        let fut = self.historical(symbol, timeframe, start, end);
+        Box::pin(async move { fut.await.map(|b| (b, Duration::ZERO)) })
+    }
     /// The first bar's time.
     fn head_timestamp(
         &self,
