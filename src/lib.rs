@@ -8,8 +8,11 @@
 //! - [`dummy`]: the reference operation (timed steps with progress).
 //! - [`data`]: bars, calendars, gap analysis, segments, validation, the store, the DataManager.
 //! - [`hosts`]: the IB host and training host services.
-//! - [`training`]: the training domain (libtorch through tch).
-//! - [`cli`]: the command line.
+//! - [`training`]: strategy YAML, indicators, fuzzy sets, features, labels, the MLP (tch),
+//!   model folders, the TrainingManager.
+//! - [`cli`]: the client verbs (the `ktrdr` binary compiles them without this library, so it
+//!   links no libtorch: see `src/main.rs`).
+//! - [`launcher`]: the server roles as `ktrdr-server` runs them.
 //!
 //! The generic operations machinery (tracker, operation actors, host-service client) is the
 //! `ktrdr-actors` crate in `actors/`.
