@@ -141,9 +141,11 @@ where
         .collect()
 }
 
-async fn models(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let dir = state.settings.paths.models_dir.clone();
-    let list = web::block(move || storage::list(&dir))
+/// Builds a list off the server threads (it reads files) and answers it in KTRDR's list shape.
+async fn file_list(
+    build: impl FnOnce() -> Vec<serde_json::Value> + Send + 'static,
+) -> Result<HttpResponse, ApiError> {
+    let list = web::block(build)
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(HttpResponse::Ok().json(json!({
@@ -154,9 +156,14 @@ async fn models(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     })))
 }
 
+async fn models(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let dir = state.settings.paths.models_dir.clone();
+    file_list(move || storage::list(&dir)).await
+}
+
 async fn strategies(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let dir = state.settings.paths.strategies_dir.clone();
-    let list = web::block(move || {
+    file_list(move || {
         strategy::list(&dir)
             .into_iter()
             .map(|(name, path)| match Strategy::from_file(&path) {
@@ -172,14 +179,7 @@ async fn strategies(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
                 }),
                 Err(e) => json!({ "name": name, "valid": false, "error": e.to_string() }),
             })
-            .collect::<Vec<_>>()
+            .collect()
     })
     .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(HttpResponse::Ok().json(json!({
-        "success": true,
-        "data": list,
-        "total_count": list.len(),
-        "error": null,
-    })))
 }

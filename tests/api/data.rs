@@ -162,27 +162,12 @@ async fn tail_after_append_and_local() {
         .await;
     assert_eq!(range["data"]["point_count"], 24 * 40 + 30);
 
-    let client = awc::Client::default();
     let requests = |body: serde_json::Value| body["requests"].as_u64().unwrap();
-    let before: serde_json::Value = client
-        .get(format!("{ib}/health/detailed"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, before) = crate::helpers::get_json(&format!("{ib}/health/detailed")).await;
     let local = app.load(with(json!({"mode": "local"}))).await;
     assert_eq!(local["status"], "completed");
     assert_eq!(local["result_summary"]["fetched_bars"], 0);
-    let after: serde_json::Value = client
-        .get(format!("{ib}/health/detailed"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, after) = crate::helpers::get_json(&format!("{ib}/health/detailed")).await;
     assert_eq!(requests(before), requests(after), "local asked the host");
 }
 

@@ -274,3 +274,19 @@ pub fn verb_args(group: &str, base: &str, verb: &[&str]) -> Vec<String> {
     v.extend(verb.iter().map(|s| s.to_string()));
     v
 }
+
+/// `GET url` on any of the servers (host services included): status and JSON body.
+pub async fn get_json(url: &str) -> (u16, Value) {
+    let mut res = awc::Client::default().get(url).send().await.expect("GET");
+    (res.status().as_u16(), res.json().await.expect("JSON body"))
+}
+
+/// `POST url` with a JSON body on any of the servers: status and JSON body.
+pub async fn post_json(url: &str, body: Value) -> (u16, Value) {
+    let mut res = awc::Client::default()
+        .post(url)
+        .send_json(&body)
+        .await
+        .expect("POST");
+    (res.status().as_u16(), res.json().await.expect("JSON body"))
+}

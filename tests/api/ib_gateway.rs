@@ -8,9 +8,11 @@ use std::time::Duration;
 
 use ktrdr::hosts::ib::gateway::{GatewayConfig, GatewayProvider};
 use ktrdr::server;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::helpers::{dead_port, spawn_app_with, spawn_bin, test_settings};
+use crate::helpers::{
+    dead_port, get_json as get, post_json as post, spawn_app_with, spawn_bin, test_settings,
+};
 
 fn config(host: &str, port: u16) -> GatewayConfig {
     GatewayConfig {
@@ -23,20 +25,6 @@ fn config(host: &str, port: u16) -> GatewayConfig {
         max_in_flight: 5,
         overrides: Default::default(),
     }
-}
-
-async fn get(url: &str) -> (u16, Value) {
-    let mut res = awc::Client::default().get(url).send().await.unwrap();
-    (res.status().as_u16(), res.json().await.unwrap())
-}
-
-async fn post(url: &str, body: Value) -> (u16, Value) {
-    let mut res = awc::Client::default()
-        .post(url)
-        .send_json(&body)
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.json().await.unwrap())
 }
 
 /// No gateway: `/health` is up and says the gateway is not connected; requests get 503 with

@@ -280,14 +280,7 @@ async fn trains_through_the_training_host() {
         .unwrap();
     check_reload(&folder, &project.path("data"), acc);
 
-    let health: Value = awc::Client::default()
-        .get(format!("{host_url}/health"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, health) = get_json(&format!("{host_url}/health")).await;
     assert_eq!(health["active_sessions"], 0);
     assert_eq!(health["max_sessions"], 1);
     assert!(health["device"] == "cpu" || health["device"] == "cuda");
