@@ -206,12 +206,12 @@ async fn symbols(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let listed = web::block(move || {
         let mut out: Vec<(Symbol, Vec<Value>)> = Vec::new();
         for s in store.list() {
-            let series = match store.read(&s.symbol, s.timeframe) {
-                Ok(b) => json!({
+            let series = match store.summary(&s.symbol, s.timeframe) {
+                Ok((first, last, count)) => json!({
                     "timeframe": s.timeframe,
-                    "start_date": iso(b.first_time()),
-                    "end_date": iso(b.last_time()),
-                    "point_count": b.len(),
+                    "start_date": iso(first.and_then(DateTime::from_timestamp_millis)),
+                    "end_date": iso(last.and_then(DateTime::from_timestamp_millis)),
+                    "point_count": count,
                 }),
                 Err(e) => json!({"timeframe": s.timeframe, "error": e.to_string()}),
             };

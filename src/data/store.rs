@@ -136,6 +136,31 @@ impl BarStore {
         Ok(merged)
     }
 
+    /// First and last bar time (ms) and the bar count of a stored series, without reading its
+    /// prices: a Parquet file's `date` column only.
+    pub fn summary(
+        &self,
+        symbol: &Symbol,
+        tf: Timeframe,
+    ) -> Result<(Option<i64>, Option<i64>, usize), StoreError> {
+        let parquet = self.parquet_path(symbol, tf);
+        if !parquet.exists() {
+            let b = self.read(symbol, tf)?;
+            return Ok((b.time.first().copied(), b.time.last().copied(), b.len()));
+        }
+        let file = File::open(&parquet).map_err(io(&parquet))?;
+        let read = || -> PolarsResult<(Option<i64>, Option<i64>, usize)> {
+            let df = ParquetReader::new(file)
+                .with_columns(Some(vec!["date".into()]))
+                .finish()?;
+            let date = df.column("date")?.cast(&DataType::Int64)?;
+            let t = date.i64()?;
+            // Stored series are sorted (the store writes them so).
+            Ok((t.first(), t.last(), t.len()))
+        };
+        read().map_err(pq(&parquet))
+    }
+
     /// Every stored series, Parquet or CSV, sorted by symbol and timeframe.
     pub fn list(&self) -> Vec<StoredSeries> {
         let Ok(entries) = fs::read_dir(&self.dir) else {
@@ -217,6 +242,21 @@ fn read_parquet(path: &Path) -> Result<Bars, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The summary (date column only) agrees with a full read.
+    #[test]
+    fn summary_reads_only_the_dates() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BarStore::new(dir.path());
+        let sym: Symbol = "ABC".parse().unwrap();
+        assert_eq!(store.summary(&sym, Timeframe::H1).unwrap(), (None, None, 0));
+        let bars = sample(&[3_600_000, 7_200_000, 10_800_000], 5.0);
+        store.write(&sym, Timeframe::H1, &bars).unwrap();
+        assert_eq!(
+            store.summary(&sym, Timeframe::H1).unwrap(),
+            (Some(3_600_000), Some(10_800_000), 3)
+        );
+    }
     use crate::data::bars::Bar;
 
     fn sample(times: &[i64], price: f64) -> Bars {

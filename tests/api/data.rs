@@ -105,6 +105,20 @@ async fn full_load_of_real_goog_daily() {
         .await;
     assert_eq!(range["data"]["point_count"], 2148);
     assert_eq!(range["data"]["start_date"], "2004-08-19T00:00:00");
+    // /symbols summarises the stored series (from the Parquet file's dates).
+    let (_, symbols) = app.get("/symbols").await;
+    assert_eq!(symbols["data"][0]["symbol"], "GOOG", "{symbols}");
+    assert_eq!(symbols["data"][0]["available_timeframes"], json!(["1d"]));
+    let series = &symbols["data"][0]["series"][0];
+    assert_eq!(series["point_count"], 2148);
+    assert!(series["start_date"]
+        .as_str()
+        .unwrap()
+        .starts_with("2004-08-19"));
+    assert!(series["end_date"]
+        .as_str()
+        .unwrap()
+        .starts_with("2013-03-01"));
     let (_, bars) = app.get("/data/GOOG/1d?start_date=2013-02-25").await;
     assert_eq!(bars["data"]["dates"].as_array().unwrap().len(), 5);
     assert_eq!(
