@@ -53,11 +53,16 @@ impl fmt::Display for Calendar {
 }
 
 impl Calendar {
-    /// The default for a symbol: a dot or six letters (`EUR.USD`, `EURUSD`) is forex, anything
-    /// else a US equity. Configuration and requests can override it.
+    /// The default for a symbol: a pair on a common crypto coin (`BTCUSD`, `ETH.USD`) is crypto,
+    /// another dot or six letters (`EUR.USD`, `EURUSD`) is forex, anything else a US equity.
+    /// Requests can override it.
     pub fn for_symbol(symbol: &str) -> Self {
+        const COINS: [&str; 8] = ["BTC", "ETH", "LTC", "XRP", "SOL", "ADA", "BCH", "DOGE"];
         let six_letters = symbol.len() == 6 && symbol.bytes().all(|b| b.is_ascii_alphabetic());
-        if symbol.contains('.') || six_letters {
+        let pair = symbol.contains('.') || six_letters;
+        if pair && COINS.iter().any(|c| symbol.starts_with(c)) {
+            Self::Crypto
+        } else if pair {
             Self::Forex
         } else {
             Self::UsEquity
@@ -397,6 +402,8 @@ mod tests {
         assert_eq!(Calendar::for_symbol("EUR.USD"), Calendar::Forex);
         assert_eq!(Calendar::for_symbol("AAPL"), Calendar::UsEquity);
         assert_eq!(Calendar::for_symbol("GOOG"), Calendar::UsEquity);
+        assert_eq!(Calendar::for_symbol("BTCUSD"), Calendar::Crypto);
+        assert_eq!(Calendar::for_symbol("ETH.USD"), Calendar::Crypto);
     }
 
     /// Easter dates known from almanacs.

@@ -1,7 +1,7 @@
 //! GapAnalyzer: which ranges of a requested window are missing from the store and worth
 //! fetching. Gaps over closed markets (nights, weekends, holidays) are expected and skipped.
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::calendar::Calendar;
@@ -78,15 +78,44 @@ impl GapAnalyzer {
                     .trading_days(from.date_naive(), to.date_naive());
                 days > 0 && (to - from) >= Duration::days(7)
             }
+            Timeframe::MN1 => {
+                // A whole month missing: a bar is dated by any day of its month and months
+                // are 28-31 days, so shorter holes between bars are the calendar's.
+                let days = self
+                    .calendar
+                    .trading_days(from.date_naive(), to.date_naive());
+                days > 0 && (to - from) >= Duration::days(28)
+            }
             tf => self.calendar.trading_time(from, to) >= tf.duration(),
         }
     }
 
-    /// Where the bar starting at `t` ends: midnight after its day for daily bars.
+    /// Where the bar dated `t` begins: a monthly bar covers its whole month, whichever day of
+    /// it the vendor dates it by (BTCUSD's sample uses the last).
+    fn bar_start(&self, t: i64) -> DateTime<Utc> {
+        let start = ms(t);
+        match self.timeframe {
+            Timeframe::MN1 => {
+                day_start(start.date_naive().with_day(1).unwrap_or(start.date_naive()))
+            }
+            _ => start,
+        }
+    }
+
+    /// Where the bar dated `t` ends: midnight after its day for daily bars, the next month's
+    /// first day for monthly bars.
     fn bar_end(&self, t: i64) -> DateTime<Utc> {
         let start = ms(t);
         match self.timeframe {
             Timeframe::D1 => day_start(start.date_naive() + Duration::days(1)),
+            Timeframe::MN1 => {
+                let first = start.date_naive().with_day(1).unwrap_or(start.date_naive());
+                day_start(
+                    first
+                        .checked_add_months(chrono::Months::new(1))
+                        .unwrap_or(first),
+                )
+            }
             tf => start + tf.duration(),
         }
     }
@@ -123,7 +152,7 @@ impl GapAnalyzer {
             return out;
         };
         if matches!(mode, LoadMode::Backfill | LoadMode::Full) {
-            consider(start, ms(first), GapKind::Head, &mut out);
+            consider(start, self.bar_start(first), GapKind::Head, &mut out);
         }
         if mode == LoadMode::Full {
             let step = self.timeframe.duration().num_milliseconds();
@@ -136,7 +165,7 @@ impl GapAnalyzer {
                 }
                 consider(
                     self.bar_end(pair[0]),
-                    ms(pair[1]),
+                    self.bar_start(pair[1]),
                     GapKind::Internal,
                     &mut out,
                 );
@@ -284,6 +313,33 @@ mod tests {
         assert_eq!(r.gaps[0].start, sunday + Duration::hours(30));
         assert_eq!(r.gaps[0].end, sunday + Duration::hours(33));
         assert_eq!(r.expected, 1);
+    }
+
+    /// Monthly bars dated on the month's last day: the months they cover are not gaps, a
+    /// missing month is.
+    #[test]
+    fn monthly_bars_cover_their_month() {
+        let a = GapAnalyzer::new(Timeframe::MN1, Calendar::Crypto);
+        let t = |s: &str| utc(s).timestamp_millis();
+        let times = [
+            t("2020-01-31T00:00:00Z"),
+            t("2020-02-29T00:00:00Z"),
+            t("2020-04-30T00:00:00Z"),
+        ];
+        let r = a.analyze(
+            &times,
+            LoadMode::Full,
+            utc("2020-01-01T00:00:00Z"),
+            utc("2020-05-01T00:00:00Z"),
+        );
+        assert_eq!(
+            r.gaps,
+            vec![Gap {
+                start: utc("2020-03-01T00:00:00Z"),
+                end: utc("2020-04-01T00:00:00Z"),
+                kind: GapKind::Internal
+            }]
+        );
     }
 
     /// Daily bars: holidays and weekends are expected.

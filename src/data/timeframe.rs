@@ -19,15 +19,18 @@ pub enum Timeframe {
     H4,
     D1,
     W1,
+    /// Monthly bars (KTRDR's `1M`), dated by a day of their month (vendors use the month's
+    /// first or last day).
+    MN1,
 }
 
 /// A timeframe outside the supported list.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid timeframe {0:?}: expected one of 1m, 5m, 15m, 30m, 1h, 2h, 4h, 1d, 1w")]
+#[error("invalid timeframe {0:?}: expected one of 1m, 5m, 15m, 30m, 1h, 2h, 4h, 1d, 1w, 1M")]
 pub struct TimeframeError(pub String);
 
 impl Timeframe {
-    pub const ALL: [Timeframe; 9] = [
+    pub const ALL: [Timeframe; 10] = [
         Self::M1,
         Self::M5,
         Self::M15,
@@ -37,6 +40,7 @@ impl Timeframe {
         Self::H4,
         Self::D1,
         Self::W1,
+        Self::MN1,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -50,6 +54,7 @@ impl Timeframe {
             Self::H4 => "4h",
             Self::D1 => "1d",
             Self::W1 => "1w",
+            Self::MN1 => "1M",
         }
     }
 
@@ -65,6 +70,8 @@ impl Timeframe {
             Self::H4 => Duration::hours(4),
             Self::D1 => Duration::days(1),
             Self::W1 => Duration::weeks(1),
+            // Nominal: months are 28-31 days; the gap analysis allows for that.
+            Self::MN1 => Duration::days(30),
         }
     }
 
@@ -78,12 +85,13 @@ impl Timeframe {
             Self::H4 => Duration::days(120),
             Self::D1 => Duration::days(365),
             Self::W1 => Duration::days(730),
+            Self::MN1 => Duration::days(3650),
         }
     }
 
     /// Daily and weekly bars are dated by their trading day, not a time of day.
     pub fn is_daily_or_longer(self) -> bool {
-        matches!(self, Self::D1 | Self::W1)
+        matches!(self, Self::D1 | Self::W1 | Self::MN1)
     }
 
     /// Name and description as `GET /api/v1/timeframes` shows them.
@@ -98,6 +106,7 @@ impl Timeframe {
             Self::H4 => ("4 Hours", "Four-hour interval data"),
             Self::D1 => ("Daily", "Daily interval data"),
             Self::W1 => ("Weekly", "Weekly interval data"),
+            Self::MN1 => ("Monthly", "Monthly interval data"),
         }
     }
 }

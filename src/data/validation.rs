@@ -67,6 +67,7 @@ fn extreme_move_threshold(tf: Timeframe) -> f64 {
         Timeframe::M30 | Timeframe::H1 | Timeframe::H2 | Timeframe::H4 => 0.20,
         Timeframe::D1 => 0.40,
         Timeframe::W1 => 0.60,
+        Timeframe::MN1 => 1.00,
     }
 }
 

@@ -134,6 +134,42 @@ async fn full_load_of_real_goog_daily() {
     assert_eq!(again["result_summary"]["requests_made"], 0);
 }
 
+/// KTRDR's `1M`: the real BTCUSD monthly sample (bars dated on the month's last day, 2012-2024)
+/// loads whole, is stored as `BTCUSD_1M`, and a second `full` finds no month missing.
+#[actix_web::test]
+async fn full_load_of_real_btcusd_monthly() {
+    let src = tempfile::tempdir().unwrap();
+    std::fs::write(
+        src.path().join("BTCUSD_1M.csv"),
+        include_str!("../../sample_data/BTCUSD_1M.csv"),
+    )
+    .unwrap();
+    let store = tempfile::tempdir().unwrap();
+    let app = spawn_app_with(data_settings(&spawn_ib_host(src.path(), 0), store.path())).await;
+    let body = json!({"symbol": "BTCUSD", "timeframe": "1M", "mode": "full", "start_date": "2012-01-01", "end_date": "2025-01-01"});
+    let op = app.load(body.clone()).await;
+    assert_eq!(op["status"], "completed", "{op}");
+    assert_eq!(op["metadata"]["parameters"]["calendar"], "crypto");
+    assert_eq!(op["result_summary"]["fetched_bars"], 156);
+    assert_eq!(files(store.path()), vec!["BTCUSD_1M.parquet"]);
+    let (_, range) = app
+        .post(
+            "/data/range",
+            json!({"symbol": "BTCUSD", "timeframe": "1M"}),
+        )
+        .await;
+    assert_eq!(range["data"]["point_count"], 156);
+    let again = app.load(body).await;
+    assert_eq!(again["result_summary"]["gaps_to_fetch"], 0, "{again}");
+    assert_eq!(again["result_summary"]["requests_made"], 0);
+    let (_, tfs) = app.get("/timeframes").await;
+    assert!(tfs["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["id"] == "1M"));
+}
+
 /// `tail` after rows were appended at the source fetches exactly the new rows; `local` never
 /// asks the host.
 #[actix_web::test]

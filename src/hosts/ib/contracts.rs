@@ -139,6 +139,7 @@ pub fn bar_size(tf: Timeframe) -> &'static str {
         Timeframe::H4 => "4 hours",
         Timeframe::D1 => "1 day",
         Timeframe::W1 => "1 week",
+        Timeframe::MN1 => "1 month",
     }
 }
 
@@ -311,7 +312,7 @@ mod tests {
             sizes,
             [
                 "1 min", "5 mins", "15 mins", "30 mins", "1 hour", "2 hours", "4 hours", "1 day",
-                "1 week"
+                "1 week", "1 month"
             ]
         );
     }

@@ -344,6 +344,7 @@ fn ib_bar_size(tf: Timeframe) -> BarSize {
         Timeframe::H4 => BarSize::Hour4,
         Timeframe::D1 => BarSize::Day,
         Timeframe::W1 => BarSize::Week,
+        Timeframe::MN1 => BarSize::Month,
     }
 }
 
