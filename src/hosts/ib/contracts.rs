@@ -17,6 +17,8 @@ pub enum WhatToShow {
     Midpoint,
     Bid,
     Ask,
+    /// IB's crypto volume (PAXOS).
+    Aggtrades,
 }
 
 /// A contract as ktrdr resolves it.
@@ -29,6 +31,14 @@ pub enum ContractSpec {
         symbol: String,
         exchange: String,
         currency: String,
+        what_to_show: WhatToShow,
+    },
+    /// `CRYPTO` on PAXOS: `BTCUSD` or `BTC.USD` -> BTC in USD (AGGTRADES).
+    #[serde(rename = "CRYPTO")]
+    Crypto {
+        symbol: String,
+        currency: String,
+        exchange: String,
         what_to_show: WhatToShow,
     },
     /// `CASH` on IDEALPRO: `EURUSD` or `EUR.USD` -> base EUR, quote USD.
@@ -46,7 +56,7 @@ pub enum ContractSpec {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ContractOverride {
-    /// `stock` or `forex`.
+    /// `stock`, `forex` or `crypto`.
     pub kind: Option<String>,
     pub exchange: Option<String>,
     pub currency: Option<String>,
@@ -81,15 +91,32 @@ impl ContractSpec {
         let kind = match o.kind.as_deref() {
             Some("stock") => "stock",
             Some("forex") => "forex",
+            Some("crypto") => "crypto",
             Some(other) => {
                 return Err(format!(
-                    "ib_gateway.symbols.{symbol}.kind: {other:?} (expected stock or forex)"
+                    "ib_gateway.symbols.{symbol}.kind: {other:?} (expected stock, forex or crypto)"
                 ))
+            }
+            None if pair.is_some()
+                && crate::data::calendar::Calendar::for_symbol(symbol)
+                    == crate::data::calendar::Calendar::Crypto =>
+            {
+                "crypto"
             }
             None if pair.is_some() => "forex",
             None => "stock",
         };
         Ok(match kind {
+            "crypto" => {
+                let (coin, currency) = pair
+                    .ok_or_else(|| format!("{symbol} is not a crypto pair (BTCUSD or BTC.USD)"))?;
+                ContractSpec::Crypto {
+                    symbol: coin,
+                    currency: o.currency.unwrap_or(currency),
+                    exchange: o.exchange.unwrap_or_else(|| "PAXOS".into()),
+                    what_to_show: o.what_to_show.unwrap_or(WhatToShow::Aggtrades),
+                }
+            }
             "forex" => {
                 let (base, quote) = pair.ok_or_else(|| {
                     format!("{symbol} is not a currency pair (EURUSD or EUR.USD)")
@@ -112,9 +139,9 @@ impl ContractSpec {
 
     pub fn what_to_show(&self) -> WhatToShow {
         match self {
-            ContractSpec::Stock { what_to_show, .. } | ContractSpec::Forex { what_to_show, .. } => {
-                *what_to_show
-            }
+            ContractSpec::Stock { what_to_show, .. }
+            | ContractSpec::Crypto { what_to_show, .. }
+            | ContractSpec::Forex { what_to_show, .. } => *what_to_show,
         }
     }
 
@@ -122,6 +149,9 @@ impl ContractSpec {
     pub fn key(&self) -> String {
         match self {
             ContractSpec::Stock { symbol, .. } => format!("STK:{symbol}"),
+            ContractSpec::Crypto {
+                symbol, currency, ..
+            } => format!("CRYPTO:{symbol}.{currency}"),
             ContractSpec::Forex { base, quote, .. } => format!("CASH:{base}.{quote}"),
         }
     }
@@ -257,6 +287,16 @@ mod tests {
             );
             assert_eq!(c.key(), "CASH:EUR.USD");
         }
+        // Crypto pairs: CRYPTO on PAXOS.
+        assert_eq!(
+            ContractSpec::for_symbol("BTCUSD", &none).unwrap(),
+            ContractSpec::Crypto {
+                symbol: "BTC".into(),
+                currency: "USD".into(),
+                exchange: "PAXOS".into(),
+                what_to_show: WhatToShow::Aggtrades
+            }
+        );
         // Overrides: a six-letter stock, a forex pair on BID, a European listing.
         let mut o = HashMap::new();
         o.insert(

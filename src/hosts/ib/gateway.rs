@@ -199,6 +199,15 @@ impl GatewayProvider {
             } => Contract::forex(base.as_str(), quote.as_str())
                 .on_exchange(exchange.as_str())
                 .build(),
+            ContractSpec::Crypto {
+                symbol,
+                currency,
+                exchange,
+                ..
+            } => Contract::crypto(symbol.as_str())
+                .on_exchange(exchange.as_str())
+                .in_currency(currency.as_str())
+                .build(),
         };
         Ok((spec, contract))
     }
@@ -354,6 +363,7 @@ fn ib_what(w: WhatToShow) -> IbWhat {
         WhatToShow::Midpoint => IbWhat::MidPoint,
         WhatToShow::Bid => IbWhat::Bid,
         WhatToShow::Ask => IbWhat::Ask,
+        WhatToShow::Aggtrades => IbWhat::AggTrades,
     }
 }
 
