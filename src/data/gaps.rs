@@ -90,24 +90,26 @@ impl GapAnalyzer {
         }
     }
 
-    /// Where the bar dated `t` begins: a monthly bar covers its whole month, whichever day of
-    /// it the vendor dates it by (BTCUSD's sample uses the last).
+    /// Where the bar dated `t` begins: a weekly bar covers its Monday-to-Sunday week and a
+    /// monthly bar its whole month, whichever day the vendor dates them by (BTCUSD's monthly
+    /// sample uses the month's last day).
     fn bar_start(&self, t: i64) -> DateTime<Utc> {
         let start = ms(t);
+        let day = start.date_naive();
         match self.timeframe {
-            Timeframe::MN1 => {
-                day_start(start.date_naive().with_day(1).unwrap_or(start.date_naive()))
-            }
+            Timeframe::W1 => day_start(week_monday(day)),
+            Timeframe::MN1 => day_start(day.with_day(1).unwrap_or(day)),
             _ => start,
         }
     }
 
-    /// Where the bar dated `t` ends: midnight after its day for daily bars, the next month's
-    /// first day for monthly bars.
+    /// Where the bar dated `t` ends: midnight after its day for daily bars, the next Monday for
+    /// weekly bars, the next month's first day for monthly bars.
     fn bar_end(&self, t: i64) -> DateTime<Utc> {
         let start = ms(t);
         match self.timeframe {
             Timeframe::D1 => day_start(start.date_naive() + Duration::days(1)),
+            Timeframe::W1 => day_start(week_monday(start.date_naive()) + Duration::days(7)),
             Timeframe::MN1 => {
                 let first = start.date_naive().with_day(1).unwrap_or(start.date_naive());
                 day_start(
@@ -176,6 +178,11 @@ impl GapAnalyzer {
         }
         out
     }
+}
+
+/// The Monday of `day`'s week.
+fn week_monday(day: NaiveDate) -> NaiveDate {
+    day - Duration::days(i64::from(day.weekday().num_days_from_monday()))
 }
 
 #[cfg(test)]
@@ -337,6 +344,33 @@ mod tests {
             vec![Gap {
                 start: utc("2020-03-01T00:00:00Z"),
                 end: utc("2020-04-01T00:00:00Z"),
+                kind: GapKind::Internal
+            }]
+        );
+    }
+
+    /// Weekly bars cover their week whichever day dates them; a missing week is a gap.
+    #[test]
+    fn weekly_bars_cover_their_week() {
+        let a = GapAnalyzer::new(Timeframe::W1, Calendar::UsEquity);
+        let t = |s: &str| utc(s).timestamp_millis();
+        // Fridays; the week of 2024-01-15 is missing.
+        let times = [
+            t("2024-01-05T00:00:00Z"),
+            t("2024-01-12T00:00:00Z"),
+            t("2024-01-26T00:00:00Z"),
+        ];
+        let r = a.analyze(
+            &times,
+            LoadMode::Full,
+            utc("2024-01-01T00:00:00Z"),
+            utc("2024-01-29T00:00:00Z"),
+        );
+        assert_eq!(
+            r.gaps,
+            vec![Gap {
+                start: utc("2024-01-15T00:00:00Z"),
+                end: utc("2024-01-22T00:00:00Z"),
                 kind: GapKind::Internal
             }]
         );
