@@ -24,6 +24,8 @@ where
     last: Option<Instant>,
     /// The last stage shown, kept in the context while epochs run.
     stage: String,
+    /// An epoch has ended: later stages show 100%.
+    trained: bool,
 }
 
 impl<R, M, C> ProgressObserver<R, M, C>
@@ -39,6 +41,7 @@ where
             cancelled,
             last: None,
             stage: String::new(),
+            trained: false,
         }
     }
 
@@ -79,17 +82,13 @@ where
 {
     fn stage(&mut self, step: &str) {
         self.stage = step.to_owned();
-        let p = Progress {
+        (self.report)(Progress {
             current_step: Some(step.to_owned()),
             context: serde_json::from_value(json!({ "stage": step })).unwrap_or_default(),
+            // Stages after the epochs (evaluating, saving) keep the training's 100%.
+            percentage: if self.trained { 100.0 } else { 0.0 },
             ..Default::default()
-        };
-        // Later stages (evaluating, saving) keep the training's 100%.
-        let mut p = p;
-        if step != "Preparing features" && step != "Training" {
-            p.percentage = 100.0;
-        }
-        (self.report)(p);
+        });
     }
 
     fn batch(&mut self, epoch: usize, epochs: usize, batch: usize, batches: usize) {
@@ -99,6 +98,7 @@ where
     }
 
     fn epoch(&mut self, history: &[EpochMetrics], best_epoch: usize) {
+        self.trained = true;
         (self.metrics)(json!({ "epochs": history, "best_epoch": best_epoch }));
     }
 
