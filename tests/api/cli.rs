@@ -2,7 +2,7 @@
 
 use std::process::{Command, Stdio};
 
-use crate::helpers::{dead_port, run_ktrdr as ktrdr, spawn_app, verb_args};
+use crate::helpers::{dead_port, run_ktrdr as ktrdr, spawn_app, verb_args, within};
 
 fn args(base: &str, verb: &[&str]) -> Vec<String> {
     verb_args("operations", base, verb)
@@ -76,11 +76,16 @@ async fn sigint_during_watch_cancels_operation() {
         lines.for_each(drop);
         child
     });
-    let mut child = child.await.unwrap();
-    let status = actix_web::rt::task::spawn_blocking(move || child.wait())
+    let mut child = within("the CLI to read its first lines", child)
         .await
-        .unwrap()
         .unwrap();
+    let status = within(
+        "the CLI to exit after SIGINT",
+        actix_web::rt::task::spawn_blocking(move || child.wait()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     assert!(!status.success());
     let (_, op) = app.get(&format!("/operations/{id}")).await;
     assert_eq!(op["data"]["status"], "cancelled");

@@ -1,9 +1,11 @@
 //! Shared helpers: a real backend on port 0 (in-process), real binaries as subprocesses, and
 //! small HTTP and websocket clients.
 
+use std::future::Future;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::Once;
+use std::time::Duration;
 
 use awc::ws;
 use futures_util::StreamExt;
@@ -22,6 +24,19 @@ pub fn init_logs() {
                 .init();
         }
     });
+}
+
+/// The longest any one wait of these tests may take (a frame, an operation's end, a process's
+/// first line or exit) before the test fails naming what it waited for. Generous: a slow
+/// machine is not a failure, a hang is.
+pub const WAIT: Duration = Duration::from_secs(300);
+
+/// Awaits `fut`, failing the test with `what` if it takes longer than [`WAIT`].
+pub async fn within<T>(what: impl std::fmt::Display, fut: impl Future<Output = T>) -> T {
+    match actix_web::rt::time::timeout(WAIT, fut).await {
+        Ok(v) => v,
+        Err(_) => panic!("timed out after {} s waiting for {what}", WAIT.as_secs()),
+    }
 }
 
 /// The default settings, as a fresh environment gives them.
@@ -132,10 +147,11 @@ impl From<actix_codec::Framed<awc::BoxedSocket, ws::Codec>> for WsClient {
 }
 
 impl WsClient {
-    /// The next event or the close frame; pings are skipped.
+    /// The next event or the close frame; pings are skipped. Fails the test after [`WAIT`].
     pub async fn read(&mut self) -> WsRead {
         loop {
-            match self.framed.next().await {
+            let frame = within("the next websocket frame", self.framed.next()).await;
+            match frame {
                 Some(Ok(ws::Frame::Text(bytes))) => {
                     return WsRead::Event(serde_json::from_slice(&bytes).expect("event JSON"))
                 }
@@ -195,10 +211,23 @@ pub fn spawn_bin(args: &[&str], env: &[(&str, &str)]) -> Proc {
     }
     let mut child = cmd.spawn().expect("spawn ktrdr");
     let stdout = child.stdout.take().unwrap();
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("read first line");
+    // The first line, read on a thread so a binary that never prints fails the test.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let read = BufReader::new(stdout).read_line(&mut line).map(|_| line);
+        let _ = tx.send(read);
+    });
+    let line = match rx.recv_timeout(WAIT) {
+        Ok(read) => read.expect("read first line"),
+        Err(_) => {
+            let _ = child.kill();
+            panic!(
+                "timed out waiting for `ktrdr {}` to print its address",
+                args.join(" ")
+            )
+        }
+    };
     let base = line
         .trim()
         .strip_prefix("listening on ")
@@ -242,7 +271,7 @@ impl TestApp {
     /// Waits (over the websocket) for an operation to end and returns its record.
     pub async fn wait_for(&self, id: &str) -> Value {
         let mut ws = self.ws(&format!("/operations/{id}/ws")).await;
-        ws.until_closed().await;
+        within(format!("operation {id} to end"), ws.until_closed()).await;
         self.get(&format!("/operations/{id}")).await.1["data"].clone()
     }
 
@@ -257,15 +286,24 @@ impl TestApp {
 
 /// Runs the real `ktrdr` binary (without `KTRDR_API_URL`) to its end, off the test's thread.
 pub async fn run_ktrdr(args: Vec<String>) -> std::process::Output {
-    actix_web::rt::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_ktrdr"))
-            .args(&args)
-            .env_remove("KTRDR_API_URL")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap()
+    let what = format!("`ktrdr {}` to exit", args.join(" "));
+    let child = Command::new(env!("CARGO_BIN_EXE_ktrdr"))
+        .args(&args)
+        .env_remove("KTRDR_API_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let output = actix_web::rt::task::spawn_blocking(move || child.wait_with_output().unwrap());
+    match actix_web::rt::time::timeout(WAIT, output).await {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            // SAFETY: kill(2) on the child's pid; it has not been reaped (wait is pending).
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            panic!("timed out after {} s waiting for {what}", WAIT.as_secs())
+        }
+    }
 }
 
 /// `ktrdr GROUP --url BASE VERB...` as arguments.

@@ -65,17 +65,56 @@ async fn cancel_mid_run_ends_stream_with_cancelled() {
     assert_eq!(got["data"]["progress"], last["operation"]["progress"]);
 }
 
-/// A client that never reads does not hold up the operation or another client.
+/// A client that does not read does not hold up the operation or another client; once it
+/// reads, it gets the progress coalesced (fewer events than the operation reported) and the
+/// final event, in order.
 #[actix_web::test]
 async fn stalled_client_does_not_block_others() {
+    // Enough events (~1 KB each) to fill the socket buffers of a client that does not read.
+    const STEPS: usize = 3000;
     let app = spawn_app().await;
-    let id = app.start_dummy(1.0, 200).await;
-    let _stalled = app.ws(&format!("/operations/{id}/ws")).await; // never read
+    // Subscribed before the operation exists, so it is sent every one of its events.
+    let mut stalled = app.ws("/ws/operations").await; // not read until the end
+    let id = app.start_dummy(1.5, STEPS as u64).await;
     let mut live = app.ws(&format!("/operations/{id}/ws")).await;
     let (events, _) = live.until_closed().await;
     assert_eq!(events.last().unwrap()["type"], "completed");
     let (_, got) = app.get(&format!("/operations/{id}")).await;
     assert_eq!(got["data"]["status"], "completed");
+
+    let mut late = Vec::new();
+    loop {
+        let ev = stalled.event().await;
+        let last = ev["type"] == "completed";
+        late.push(ev);
+        if last {
+            break;
+        }
+    }
+    let progress: Vec<&serde_json::Value> =
+        late.iter().filter(|e| e["type"] == "progress").collect();
+    assert!(
+        progress.len() < STEPS,
+        "the stalled client got all {} progress events: nothing was coalesced",
+        progress.len()
+    );
+    let last = late.last().unwrap();
+    assert_eq!(last["operation"]["operation_id"], id.as_str());
+    assert_eq!(last["operation"]["progress"]["percentage"], 100.0);
+    let seqs: Vec<u64> = late.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "in order: {seqs:?}");
+    let steps: Vec<u64> = progress
+        .iter()
+        .map(|e| {
+            e["operation"]["progress"]["steps_completed"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert!(
+        steps.windows(2).all(|w| w[0] <= w[1]),
+        "progress never goes back"
+    );
 }
 
 /// Reconnecting with `since` replays every retained event after it, in order, no gaps.
