@@ -160,7 +160,9 @@ impl GapAnalyzer {
             let step = self.timeframe.duration().num_milliseconds();
             let lo = times.partition_point(|&t| t < start.timestamp_millis());
             let hi = times.partition_point(|&t| t < end.timestamp_millis());
-            for pair in times[lo.saturating_sub(1)..hi.min(times.len())].windows(2) {
+            // The pairs that overlap the window: from the bar before it to the bar after it
+            // (a window that lies wholly inside a hole has no stored bar of its own).
+            for pair in times[lo.saturating_sub(1)..(hi + 1).min(times.len())].windows(2) {
                 // Fast path: consecutive bars.
                 if pair[1] - pair[0] <= step {
                     continue;
@@ -395,5 +397,39 @@ mod tests {
         assert_eq!(r.gaps[0].start, utc("2024-04-03T00:00:00Z"));
         assert_eq!(r.gaps[0].end, utc("2024-04-04T00:00:00Z"));
         assert_eq!(r.expected, 1);
+    }
+
+    /// A window wholly inside a hole of the stored series (bars before and after it, none in
+    /// it) is a gap, clipped to the window; so is a window that ends inside a hole.
+    #[test]
+    fn window_inside_a_hole_is_a_gap() {
+        let a = GapAnalyzer::new(Timeframe::D1, Calendar::Crypto);
+        let day = |d: &str| utc(&format!("{d}T00:00:00Z")).timestamp_millis();
+        let times = [day("2024-01-01"), day("2024-01-02"), day("2024-12-01")];
+        let r = a.analyze(
+            &times,
+            LoadMode::Full,
+            utc("2024-03-01T00:00:00Z"),
+            utc("2024-04-01T00:00:00Z"),
+        );
+        assert_eq!(
+            r.gaps,
+            vec![Gap {
+                start: utc("2024-03-01T00:00:00Z"),
+                end: utc("2024-04-01T00:00:00Z"),
+                kind: GapKind::Internal
+            }]
+        );
+        let r = a.analyze(
+            &times,
+            LoadMode::Full,
+            utc("2024-01-02T00:00:00Z"),
+            utc("2024-02-01T00:00:00Z"),
+        );
+        assert_eq!(r.gaps.len(), 1);
+        assert_eq!(
+            (r.gaps[0].start, r.gaps[0].end),
+            (utc("2024-01-03T00:00:00Z"), utc("2024-02-01T00:00:00Z"))
+        );
     }
 }
