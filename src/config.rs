@@ -86,6 +86,8 @@ pub struct DataSettings {
     pub csv_dir: PathBuf,
     /// Segments a load fetches at once.
     pub load_concurrency: usize,
+    /// Provider requests one load may plan; a bigger load is refused (400).
+    pub max_requests_per_load: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -280,6 +282,12 @@ impl Settings {
                 expected: "a whole number of segments from 1",
             });
         }
+        set_parsed(
+            &mut self.data.max_requests_per_load,
+            get("KTRDR_MAX_REQUESTS_PER_LOAD"),
+            "KTRDR_MAX_REQUESTS_PER_LOAD",
+            "a whole number of requests",
+        )?;
         for (path, var) in [
             (&mut self.paths.data_dir, "KTRDR_DATA_DIR"),
             (&mut self.paths.models_dir, "KTRDR_MODELS_DIR"),

@@ -81,6 +81,7 @@ impl Backend {
             store.clone(),
             source,
             settings.data.load_concurrency,
+            settings.data.max_requests_per_load,
             settings.operations.timeout(),
         )
         .start();

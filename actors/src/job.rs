@@ -37,6 +37,13 @@ pub enum JobError {
     /// The work failed; the message is shown to the user as the operation's error.
     #[error("{0}")]
     Failed(String),
+    /// The work failed part-way; what it did is kept as the operation's result summary (a
+    /// load that kept some segments says which).
+    #[error("{error}")]
+    FailedWith {
+        error: String,
+        result_summary: Value,
+    },
     /// The job saw its token tripped and stopped; recorded as `cancelled`, not as a failure.
     #[error("cancelled")]
     Cancelled,
@@ -201,7 +208,17 @@ impl Actor for OperationActor {
             actix::fut::wrap_future(fut).map(|result, act: &mut Self, ctx| {
                 act.outcome = Some(match result {
                     Ok(result_summary) => Outcome::Completed { result_summary },
-                    Err(JobError::Failed(error)) => Outcome::Failed { error },
+                    Err(JobError::Failed(error)) => Outcome::Failed {
+                        error,
+                        result_summary: None,
+                    },
+                    Err(JobError::FailedWith {
+                        error,
+                        result_summary,
+                    }) => Outcome::Failed {
+                        error,
+                        result_summary: Some(result_summary),
+                    },
                     Err(JobError::Cancelled) => Outcome::Cancelled {
                         reason: act
                             .stop_reason

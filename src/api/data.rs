@@ -10,7 +10,8 @@ use super::json::{parse_date, parse_field, ValidJson};
 use super::AppState;
 use crate::data::bars::Bars;
 use crate::data::calendar::Calendar;
-use crate::data::manager::{LoadRequest, StartLoad};
+use crate::data::manager::{check_request_budget, LoadRequest, StartLoad};
+use crate::data::plan::check_date;
 use crate::data::store::BarStore;
 use crate::data::timeframe::{Symbol, Timeframe};
 
@@ -67,12 +68,26 @@ fn date_range(
     Ok((start, end))
 }
 
+/// Refuses load dates before 1900 or after the end of today, naming the field.
+fn within_bounds(range: DateRange, prefix: &str) -> Result<DateRange, ApiError> {
+    let now = Utc::now();
+    for (date, name) in [(range.0, "start_date"), (range.1, "end_date")] {
+        if let Some(d) = date {
+            check_date(d, now).map_err(|m| ApiError::field(format!("{prefix}{name}"), m))?;
+        }
+    }
+    Ok(range)
+}
+
 impl LoadBody {
     fn validate(self) -> Result<LoadRequest, ApiError> {
         let symbol: Symbol = parse_field("body -> symbol", &self.symbol)?;
         let timeframe = parse_field("body -> timeframe", &self.timeframe)?;
         let mode = parse_field("body -> mode", &self.mode)?;
-        let (start, end) = date_range(&self.start_date, &self.end_date, "body -> ")?;
+        let (start, end) = within_bounds(
+            date_range(&self.start_date, &self.end_date, "body -> ")?,
+            "body -> ",
+        )?;
         let calendar = match &self.calendar {
             Some(c) => parse_field("body -> calendar", c)?,
             None => Calendar::for_symbol(symbol.as_str()),
@@ -94,6 +109,15 @@ async fn load(
     ValidJson(body): ValidJson<LoadBody>,
 ) -> Result<HttpResponse, ApiError> {
     let req = body.validate()?;
+    let (store, limit) = (
+        state.store.clone(),
+        state.settings.data.max_requests_per_load,
+    );
+    let checked = req.clone();
+    web::block(move || check_request_budget(&store, &checked, limit))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::field("body -> start_date", e.to_string()))?;
     let id = state.data.send(StartLoad(req)).await?;
     Ok(ok(json!({
         "status": "started",
@@ -112,10 +136,9 @@ async fn load(
 /// Reads a series off the arbiter thread.
 async fn read(store: &BarStore, symbol: Symbol, tf: Timeframe) -> Result<Bars, ApiError> {
     let store = store.clone();
-    web::block(move || store.read(&symbol, tf))
+    Ok(web::block(move || store.read(&symbol, tf))
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(|e| ApiError::Internal(e.to_string()))
+        .map_err(|e| ApiError::Internal(e.to_string()))??)
 }
 
 /// KTRDR writes bar dates as naive UTC: `2013-02-25T00:00:00`.
@@ -288,6 +311,14 @@ mod tests {
             (
                 json!({"symbol": "A", "timeframe": "1h", "calendar": "moon"}),
                 "body -> calendar",
+            ),
+            (
+                json!({"symbol": "A", "timeframe": "1h", "start_date": "1850-01-01"}),
+                "body -> start_date",
+            ),
+            (
+                json!({"symbol": "A", "timeframe": "1h", "end_date": "3000-01-01"}),
+                "body -> end_date",
             ),
         ] {
             match body(v) {

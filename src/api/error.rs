@@ -8,6 +8,7 @@ use actix_web::{HttpResponse, ResponseError};
 use ktrdr_actors::tracker::{CancelError, SubscribeError};
 use serde::Serialize;
 
+use crate::data::store::StoreError;
 use crate::hosts::ib::provider::ProviderError;
 use serde_json::json;
 
@@ -48,6 +49,10 @@ pub enum ApiError {
     /// operation.
     #[error("{0}")]
     InvalidState(String),
+    /// What the request names is in a state that stops it, and the message says how to get
+    /// out of it (409), e.g. a damaged stored series.
+    #[error("{0}")]
+    Conflict(String),
     /// A service this request needs is not available (503).
     #[error("{0}")]
     Unavailable(String),
@@ -71,6 +76,7 @@ impl ApiError {
             Self::Validation { .. } => "VALIDATION_ERROR",
             Self::NotFound(_) => "NOT_FOUND",
             Self::InvalidState(_) => "INVALID_STATE",
+            Self::Conflict(_) => "CONFLICT",
             Self::Unavailable(_) => "SERVICE_UNAVAILABLE",
             Self::Internal(_) => "INTERNAL_ERROR",
         }
@@ -82,6 +88,7 @@ impl ResponseError for ApiError {
         match self {
             Self::Validation { .. } | Self::InvalidState(_) => StatusCode::BAD_REQUEST,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -92,6 +99,7 @@ impl ResponseError for ApiError {
             Self::Validation { details, .. } => json!(details),
             Self::NotFound(_)
             | Self::InvalidState(_)
+            | Self::Conflict(_)
             | Self::Unavailable(_)
             | Self::Internal(_) => {
                 json!({})
@@ -131,6 +139,15 @@ impl From<ProviderError> for ApiError {
                 Self::NotFound(e.to_string())
             }
             ProviderError::Unavailable(_) => Self::Unavailable(e.to_string()),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Damaged { .. } => Self::Conflict(e.to_string()),
+            StoreError::Io { .. } | StoreError::Invalid { .. } => Self::Internal(e.to_string()),
         }
     }
 }

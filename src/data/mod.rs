@@ -7,6 +7,7 @@ pub mod csv;
 pub mod gaps;
 pub mod manager;
 pub mod mode;
+pub mod plan;
 pub mod segments;
 pub mod source;
 pub mod store;

@@ -237,6 +237,96 @@ pub fn validate(bars: &Bars, timeframe: Timeframe) -> (Bars, ValidationReport) {
     (out, report)
 }
 
+/// Where the bars answering one request may lie: within the requested `[start, end)`, not
+/// after `latest` (now plus one bar), and not wholly before the symbol's first available bar
+/// (`head`). Times in ms.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bounds {
+    pub start: i64,
+    pub end: i64,
+    pub latest: i64,
+    pub head: Option<i64>,
+    /// The bar's length: a bar counts as after `head` when it ends after it.
+    pub bar_ms: i64,
+}
+
+fn stamp(t: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(t)
+        .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|| t.to_string())
+}
+
+/// Drops the bars outside `bounds`, reported as error-level issues (`future`, `out_of_range`,
+/// `before_head`; each bar counted once, in that order): a provider that sends them is
+/// misbehaving, and storing them would poison the series for every later gap analysis.
+pub fn keep_within(bars: &Bars, bounds: &Bounds) -> (Bars, Vec<Issue>) {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Why {
+        Future,
+        Outside,
+        BeforeHead,
+    }
+    let why = |t: i64| {
+        if t > bounds.latest {
+            Some(Why::Future)
+        } else if t < bounds.start || t >= bounds.end {
+            Some(Why::Outside)
+        } else if bounds
+            .head
+            .is_some_and(|h| t.saturating_add(bounds.bar_ms) <= h)
+        {
+            Some(Why::BeforeHead)
+        } else {
+            None
+        }
+    };
+    let reasons: Vec<Option<Why>> = bars.time.iter().map(|&t| why(t)).collect();
+    if reasons.iter().all(Option::is_none) {
+        return (bars.clone(), Vec::new());
+    }
+    let mut report = ValidationReport::default();
+    for (kind, check, what) in [
+        (Why::Future, "future", "in the future".to_owned()),
+        (
+            Why::Outside,
+            "out_of_range",
+            format!(
+                "outside the requested range {} - {}",
+                stamp(bounds.start),
+                stamp(bounds.end)
+            ),
+        ),
+        (
+            Why::BeforeHead,
+            "before_head",
+            format!(
+                "before the symbol's first available bar ({})",
+                stamp(bounds.head.unwrap_or_default())
+            ),
+        ),
+    ] {
+        let times: Vec<i64> = (0..bars.len())
+            .filter(|&i| reasons[i] == Some(kind))
+            .map(|i| bars.time[i])
+            .collect();
+        if let (Some(lo), Some(hi)) = (times.iter().min(), times.iter().max()) {
+            report.add(
+                check,
+                Severity::Error,
+                times.len(),
+                format!(
+                    "{} bars {what} (dated {} to {})",
+                    times.len(),
+                    stamp(*lo),
+                    stamp(*hi)
+                ),
+                "dropped",
+            );
+        }
+    }
+    (bars.retain_indices(|i| reasons[i].is_none()), report.issues)
+}
+
 /// Closes more than 5x away from the median of their 21-bar neighbourhood.
 fn count_outliers(close: &[f64]) -> usize {
     const HALF: usize = 10;
@@ -342,5 +432,42 @@ mod tests {
         assert_eq!(out.close[15], 100.0);
         assert_eq!(issue(&r, "extreme_moves").unwrap().count, 2);
         assert_eq!(issue(&r, "price_outliers").unwrap().count, 1);
+    }
+
+    /// A host answering a Jan-Mar 2020 request with bars of 1970 and 2100 and one before the
+    /// symbol's first bar: only the honest bar is kept, each bad one reported once.
+    #[test]
+    fn bars_outside_the_request_are_dropped() {
+        let day = 86_400_000;
+        let t = |s: &str| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .unwrap()
+                .timestamp_millis()
+        };
+        let bounds = Bounds {
+            start: t("2020-01-01T00:00:00Z"),
+            end: t("2020-04-01T00:00:00Z"),
+            latest: t("2026-01-01T00:00:00Z"),
+            head: Some(t("2020-02-01T00:00:00Z")),
+            bar_ms: day,
+        };
+        let input = series(&[
+            bar(0, 1.0, 1.0, 1.0, 1.0, 1.0),                         // 1970
+            bar(t("2020-01-10T00:00:00Z"), 1.0, 1.0, 1.0, 1.0, 1.0), // before the head
+            bar(t("2020-01-31T00:00:00Z"), 1.0, 1.0, 1.0, 1.0, 1.0), // ends at the head: dropped
+            bar(t("2020-02-03T00:00:00Z"), 2.0, 2.0, 2.0, 2.0, 1.0), // kept
+            bar(t("2100-01-01T00:00:00Z"), 1.0, 1.0, 1.0, 1.0, 1.0), // future
+        ]);
+        let (kept, issues) = keep_within(&input, &bounds);
+        assert_eq!(kept.time, vec![t("2020-02-03T00:00:00Z")]);
+        let count = |c: &str| issues.iter().find(|i| i.check == c).map(|i| i.count);
+        assert_eq!(count("future"), Some(1));
+        assert_eq!(count("out_of_range"), Some(1));
+        assert_eq!(count("before_head"), Some(2));
+        assert!(issues
+            .iter()
+            .all(|i| i.severity == Severity::Error && i.action == "dropped"));
+        let clean = series(&[bar(t("2020-03-02T00:00:00Z"), 1.0, 1.0, 1.0, 1.0, 1.0)]);
+        assert_eq!(keep_within(&clean, &bounds), (clean.clone(), vec![]));
     }
 }

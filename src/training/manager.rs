@@ -173,9 +173,9 @@ async fn load_first(
                 }))
                 .await
                 .map_err(|e| JobError::Failed(format!("data manager: {e}")))?;
-            // A partial load goes on (its warnings are on the operation); a failed one stops.
+            // A load that did not get its whole range stops the training.
             job.run(ctx.clone()).await.map_err(|e| match e {
-                JobError::Failed(m) => {
+                JobError::Failed(m) | JobError::FailedWith { error: m, .. } => {
                     JobError::Failed(format!("loading {symbol} {tf} ({mode}): {m}"))
                 }
                 cancelled => cancelled,

@@ -10,5 +10,6 @@ mod host_client;
 mod ib_gateway;
 mod operations;
 mod processes;
+mod store_faults;
 mod training;
 mod websocket;

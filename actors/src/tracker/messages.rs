@@ -79,9 +79,17 @@ impl OperationEvent {
 /// How an operation ended.
 #[derive(Debug, Clone)]
 pub enum Outcome {
-    Completed { result_summary: Value },
-    Failed { error: String },
-    Cancelled { reason: String },
+    Completed {
+        result_summary: Value,
+    },
+    /// `result_summary`: what the work did before it failed, when it says.
+    Failed {
+        error: String,
+        result_summary: Option<Value>,
+    },
+    Cancelled {
+        reason: String,
+    },
 }
 
 /// Filters and pagination for [`ListOperations`].

@@ -166,8 +166,12 @@ impl ProgressTracker {
                 record.progress.steps_completed = record.progress.steps_total;
                 record.result_summary = Some(result_summary);
             }
-            Outcome::Failed { error } => {
+            Outcome::Failed {
+                error,
+                result_summary,
+            } => {
                 record.status = OperationStatus::Failed;
+                record.result_summary = result_summary;
                 record.errors.push(error.clone());
                 record.error_message = Some(error);
             }
