@@ -1,36 +1,23 @@
 //! The server roles (`serve`, `ib-host`, `training-host`) as the `ktrdr-server` binary runs
 //! them. They live apart from the client verbs so that the `ktrdr` command the user types
-//! (`src/main.rs`) does not link libtorch: loading its ~4 GB of shared libraries costs about
-//! 0.6 s per command, while a client verb must feel instant. `ktrdr serve` execs
-//! `ktrdr-server serve` (same arguments, same process id).
+//! (`src/main.rs`, built from the `ktrdr-cli` package) does not link libtorch: loading its
+//! ~4 GB of shared libraries costs about 0.6 s per command, while a client verb must feel
+//! instant. `ktrdr serve` execs `ktrdr-server serve` (same arguments, same process id); the
+//! roles are told apart once, by `ktrdr_cli::run`.
 
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cli::{Cli, Command, IbSource, Listen, ProviderKind};
+use ktrdr_cli::{Listen, ProviderKind, ServerRole};
+
 use crate::config::Settings;
 use crate::hosts::ib::provider::{BarProvider, CsvProvider};
-use crate::{cli, hosts, server};
+use crate::{hosts, server};
 
-/// Runs any `ktrdr` command in this process: a server role, or a client verb.
-pub fn main(cli: Cli) -> ExitCode {
+/// Runs a server role in this process until it shuts down.
+pub fn serve(role: ServerRole) -> ExitCode {
     let system = actix_web::rt::System::new();
-    let (listen, role) = match cli.command {
-        // Client verbs need no settings and stay quiet: no log subscriber.
-        Command::Operations { backend, command } => {
-            return cli::client_exit(system.block_on(cli::run_operations(&backend.url, command)));
-        }
-        Command::Models { backend, command } => {
-            return cli::client_exit(system.block_on(cli::run_models(&backend.url, command)));
-        }
-        Command::Data { backend, command } => {
-            return cli::client_exit(system.block_on(cli::run_data(&backend.url, command)));
-        }
-        Command::Serve(l) => (l, Role::Backend),
-        Command::IbHost { listen, source } => (listen, Role::IbHost(source)),
-        Command::TrainingHost(l) => (l, Role::TrainingHost),
-    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -45,7 +32,7 @@ pub fn main(cli: Cli) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match system.block_on(run_server(role, listen, settings)) {
+    match system.block_on(run_server(role, settings)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("ktrdr: {e}");
@@ -54,24 +41,22 @@ pub fn main(cli: Cli) -> ExitCode {
     }
 }
 
-/// Which server a subcommand runs.
-enum Role {
-    Backend,
-    IbHost(IbSource),
-    TrainingHost,
-}
-
-async fn run_server(role: Role, listen: Listen, settings: Settings) -> std::io::Result<()> {
-    let host = listen
+fn host_of(listen: &Listen, settings: &Settings) -> String {
+    listen
         .host
         .clone()
-        .unwrap_or_else(|| settings.server.host.clone());
+        .unwrap_or_else(|| settings.server.host.clone())
+}
+
+async fn run_server(role: ServerRole, settings: Settings) -> std::io::Result<()> {
     match role {
-        Role::Backend => {
+        ServerRole::Backend(listen) => {
+            let host = host_of(&listen, &settings);
             let port = listen.port.unwrap_or(settings.server.port);
             server::serve(settings, &host, port).await
         }
-        Role::IbHost(source) => {
+        ServerRole::IbHost(listen, source) => {
+            let host = host_of(&listen, &settings);
             let port = listen.port.unwrap_or(5001);
             let provider: Arc<dyn BarProvider> = match source.provider {
                 ProviderKind::Csv => {
@@ -94,7 +79,8 @@ async fn run_server(role: Role, listen: Listen, settings: Settings) -> std::io::
             };
             server::serve_app(&host, port, "IB host service", hosts::ib::app(provider)).await
         }
-        Role::TrainingHost => {
+        ServerRole::TrainingHost(listen) => {
+            let host = host_of(&listen, &settings);
             let port = listen.port.unwrap_or(5002);
             let state = hosts::training::TrainingHost::new(
                 &settings.paths.models_dir,

@@ -10,15 +10,16 @@
 //! - [`hosts`]: the IB host and training host services.
 //! - [`training`]: strategy YAML, indicators, fuzzy sets, features, labels, the MLP (tch),
 //!   model folders, the TrainingManager.
-//! - [`cli`]: the client verbs (the `ktrdr` binary compiles them without this library, so it
-//!   links no libtorch: see `src/main.rs`).
 //! - [`launcher`]: the server roles as `ktrdr-server` runs them.
 //!
-//! The generic operations machinery (tracker, operation actors, host-service client) is the
-//! `ktrdr-actors` crate in `actors/`.
+//! The workspace's other packages:
+//! - `ktrdr-actors` (`actors/`): the generic operations machinery (tracker, operation actors,
+//!   host-service client), domain-free.
+//! - `ktrdr-core` (`src/core/`): value types (symbols, timeframes, load modes), the strategy
+//!   spec and the indicator and fuzzy specs; no polars, no tch.
+//! - `ktrdr-cli` (`src/cli/`): the command line, from which the light `ktrdr` binary is built.
 
 pub mod api;
-pub mod cli;
 pub mod config;
 pub mod data;
 pub mod dummy;

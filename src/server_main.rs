@@ -3,8 +3,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    ktrdr::launcher::main(ktrdr::cli::Cli::parse())
+    ktrdr_cli::run(ktrdr_cli::parse(), ktrdr::launcher::serve)
 }

@@ -13,7 +13,7 @@ use crate::data::calendar::Calendar;
 use crate::data::manager::{check_request_budget, LoadRequest, StartLoad};
 use crate::data::plan::check_date;
 use crate::data::store::BarStore;
-use crate::data::timeframe::{Symbol, Timeframe};
+use ktrdr_core::timeframe::{Symbol, Timeframe};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/data/load", web::post().to(load))
@@ -279,7 +279,7 @@ async fn timeframes() -> HttpResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::gaps::LoadMode;
+    use ktrdr_core::mode::LoadMode;
 
     /// Modes and calendars parse; each bad field is named.
     #[test]

@@ -7,11 +7,11 @@ use serde_json::json;
 use super::error::ApiError;
 use super::json::{parse_date, parse_field, ValidJson};
 use super::AppState;
-use crate::data::mode::LoadMode;
-use crate::data::timeframe::{Symbol, Timeframe};
 use crate::training::manager::{StartTraining, TrainingRequest};
 use crate::training::storage;
-use crate::training::strategy::{self, Strategy};
+use ktrdr_core::mode::LoadMode;
+use ktrdr_core::strategy::{self, Strategy};
+use ktrdr_core::timeframe::{Symbol, Timeframe};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/trainings/start", web::post().to(start))

@@ -5,9 +5,9 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::calendar::Calendar;
-use super::timeframe::Timeframe;
+use ktrdr_core::timeframe::Timeframe;
 
-pub use super::mode::{LoadMode, LoadModeError};
+use ktrdr_core::mode::LoadMode;
 
 /// Where a gap lies relative to the stored bars.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -27,14 +27,14 @@ use serde_json::{json, Map};
 
 use super::bars::Bars;
 use super::calendar::Calendar;
-use super::gaps::LoadMode;
 use super::plan::{check_budget, max_requests, plan, LoadPlan, TooManyRequests};
 use super::segments::Segment;
 use super::source::{BarSource, SourceError};
 use super::store::{BarStore, StoreError};
-use super::timeframe::{Symbol, Timeframe};
 use super::validation::{keep_within, validate, Bounds, Issue};
 use crate::operations::metadata;
+use ktrdr_core::mode::LoadMode;
+use ktrdr_core::timeframe::{Symbol, Timeframe};
 
 /// A validated load request.
 #[derive(Debug, Clone)]

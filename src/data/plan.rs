@@ -4,9 +4,10 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::calendar::Calendar;
-use super::gaps::{GapAnalysis, GapAnalyzer, LoadMode};
+use super::gaps::{GapAnalysis, GapAnalyzer};
 use super::segments::{segments, Segment};
-use super::timeframe::Timeframe;
+use ktrdr_core::mode::LoadMode;
+use ktrdr_core::timeframe::Timeframe;
 
 /// IB's historical-data pacing: 60 requests per 10 minutes.
 pub const IB_REQUESTS_PER_HOUR: f64 = 360.0;

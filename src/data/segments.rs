@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::gaps::{Gap, GapKind};
-use super::timeframe::Timeframe;
+use ktrdr_core::timeframe::Timeframe;
 
 /// One request `[start, end)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

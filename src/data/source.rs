@@ -8,8 +8,8 @@ use ktrdr_actors::host_client::{HostClient, HostServiceError};
 use serde_json::json;
 
 use super::bars::Bars;
-use super::timeframe::{Symbol, Timeframe};
 use crate::hosts::ib::provider::BarProvider;
+use ktrdr_core::timeframe::{Symbol, Timeframe};
 
 /// A fetch that failed, with the text to show the user.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

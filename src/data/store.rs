@@ -23,7 +23,7 @@ use polars::prelude::*;
 
 use super::bars::Bars;
 use super::csv::{self, CsvError};
-use super::timeframe::{Symbol, Timeframe};
+use ktrdr_core::timeframe::{Symbol, Timeframe};
 
 /// Why the store could not read or write.
 #[derive(Debug, thiserror::Error)]

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::bars::Bars;
-use super::timeframe::Timeframe;
+use ktrdr_core::timeframe::Timeframe;
 
 /// How serious an issue is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -12,10 +12,10 @@ use serde::{Deserialize, Serialize};
 
 use super::indicators::add_indicators;
 use super::labels;
-use super::strategy::Strategy;
 use crate::data::bars::Bars;
 use crate::data::store::to_frame;
-use crate::data::timeframe::{Symbol, Timeframe};
+use ktrdr_core::strategy::Strategy;
+use ktrdr_core::timeframe::{Symbol, Timeframe};
 
 /// Samples in rows of `cols` f32 values, with their labels.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -138,7 +138,7 @@ fn fuzzify(strategy: &Strategy, bars: &Bars) -> Result<TimeframeFeatures, String
     for f in &strategy.fuzzy {
         let values = column(&f.key)?;
         let reference = match &f.transform {
-            Some(super::fuzzy::InputTransform::PriceRatio { reference }) => {
+            Some(ktrdr_core::fuzzy::InputTransform::PriceRatio { reference }) => {
                 Some(column(reference)?)
             }
             None => None,

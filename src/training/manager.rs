@@ -21,14 +21,14 @@ use serde_json::{json, Map, Value};
 use super::model::TrainError;
 use super::pipeline::{self, RunInput};
 use super::progress::ProgressObserver;
-use super::strategy::Strategy;
 use crate::data::bars::Bars;
 use crate::data::calendar::Calendar;
 use crate::data::manager::{DataManager, LoadRequest, MakeLoadJob};
-use crate::data::mode::LoadMode;
 use crate::data::store::BarStore;
-use crate::data::timeframe::{Symbol, Timeframe};
 use crate::operations::metadata;
+use ktrdr_core::mode::LoadMode;
+use ktrdr_core::strategy::Strategy;
+use ktrdr_core::timeframe::{Symbol, Timeframe};
 
 /// How often the backend asks the training host for a session's status.
 const HOST_POLL: Duration = Duration::from_millis(200);

@@ -4,7 +4,6 @@
 
 pub mod device;
 pub mod features;
-pub mod fuzzy;
 pub mod indicators;
 pub mod labels;
 pub mod manager;
@@ -12,4 +11,3 @@ pub mod model;
 pub mod pipeline;
 pub mod progress;
 pub mod storage;
-pub mod strategy;

@@ -14,7 +14,7 @@ use tch::nn::{self, ModuleT, OptimizerConfig};
 use tch::{Device, Kind, Tensor};
 
 use super::features::Samples;
-use super::strategy::{Activation, Architecture, OptimizerKind, TrainingParams};
+use ktrdr_core::strategy::{Activation, Architecture, OptimizerKind, TrainingParams};
 
 /// Batches between two cancellation checks inside an epoch.
 pub const CANCEL_CHECK_BATCHES: usize = 50;

@@ -11,9 +11,9 @@ use super::features::{prepare, Prepared};
 use super::labels::CLASS_NAMES;
 use super::model::{test_metrics, train, Mlp, Observer, TrainError};
 use super::storage::{self, ModelFiles};
-use super::strategy::Strategy;
 use crate::data::bars::Bars;
-use crate::data::timeframe::{Symbol, Timeframe};
+use ktrdr_core::strategy::Strategy;
+use ktrdr_core::timeframe::{Symbol, Timeframe};
 
 /// What a run needs.
 pub struct RunInput {

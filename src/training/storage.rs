@@ -11,7 +11,7 @@ use tch::Device;
 
 use super::features::Scaler;
 use super::model::Mlp;
-use super::strategy::Strategy;
+use ktrdr_core::strategy::Strategy;
 
 /// What a model folder's JSON files hold (besides the weights).
 pub struct ModelFiles<'a> {

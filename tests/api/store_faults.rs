@@ -10,9 +10,9 @@ use chrono::{DateTime, Duration, Utc};
 use futures_util::future::{join_all, BoxFuture};
 use ktrdr::data::bars::{Bar, Bars};
 use ktrdr::data::store::BarStore;
-use ktrdr::data::timeframe::{Symbol, Timeframe};
 use ktrdr::hosts::ib::provider::{BarProvider, ProviderError, SymbolInfo};
 use ktrdr::server;
+use ktrdr_core::timeframe::{Symbol, Timeframe};
 use serde_json::{json, Value};
 
 use crate::helpers::{data_settings, spawn_app_with, spawn_bin, test_settings, TestApp};

@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 
 use ktrdr::config::Settings;
 use ktrdr::data::store::BarStore;
-use ktrdr::data::timeframe::Timeframe;
 use ktrdr::hosts::training::{app as training_host, TrainingHost};
 use ktrdr::server;
 use ktrdr::training::features::prepare;
 use ktrdr::training::storage;
-use ktrdr::training::strategy::Strategy;
+use ktrdr_core::strategy::Strategy;
+use ktrdr_core::timeframe::Timeframe;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 

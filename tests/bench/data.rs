@@ -10,12 +10,13 @@ use chrono_tz::America::New_York;
 use ktrdr::config::Settings;
 use ktrdr::data::bars::{Bar, Bars};
 use ktrdr::data::calendar::{is_nyse_early_close, is_nyse_trading_day, Calendar};
-use ktrdr::data::gaps::{GapAnalyzer, LoadMode};
+use ktrdr::data::gaps::GapAnalyzer;
 use ktrdr::data::store::BarStore;
-use ktrdr::data::timeframe::{Symbol, Timeframe};
 use ktrdr::data::validation::validate;
 use ktrdr::hosts::ib::provider::CsvProvider;
 use ktrdr::server::{self, Backend};
+use ktrdr_core::mode::LoadMode;
+use ktrdr_core::timeframe::{Symbol, Timeframe};
 use serde_json::{json, Value};
 
 use crate::{percentile, row, sorted};

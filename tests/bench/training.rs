@@ -11,8 +11,8 @@ use ktrdr::server::Backend;
 use ktrdr::training::features::Samples;
 use ktrdr::training::model::{train, EpochMetrics, Mlp, NullObserver, Observer};
 use ktrdr::training::progress::ProgressObserver;
-use ktrdr::training::strategy::{Activation, Architecture, OptimizerKind, TrainingParams};
 use ktrdr_actors::{start_operation, OperationSpec, OperationType, ProgressTracker};
+use ktrdr_core::strategy::{Activation, Architecture, OptimizerKind, TrainingParams};
 use serde_json::json;
 
 use crate::{percentile, row, sorted, timed_cancel};

@@ -27,7 +27,7 @@ use super::contracts::{
 use super::pacing::{Pacer, PacingRules, RequestKey};
 use super::provider::{BarProvider, ProviderError, SymbolInfo};
 use crate::data::bars::{Bar, Bars};
-use crate::data::timeframe::{Symbol, Timeframe};
+use ktrdr_core::timeframe::{Symbol, Timeframe};
 
 /// Where the gateway is and how to talk to it.
 #[derive(Debug, Clone)]

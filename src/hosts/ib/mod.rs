@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 
 use crate::api::error::ApiError;
 use crate::api::json::{parse_date, parse_field, ValidJson};
-use crate::data::timeframe::{Symbol, Timeframe};
+use ktrdr_core::timeframe::{Symbol, Timeframe};
 use provider::BarProvider;
 
 /// Shared state of the IB host service.

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::data::bars::Bars;
 use crate::data::csv;
-use crate::data::timeframe::{Symbol, Timeframe};
+use ktrdr_core::timeframe::{Symbol, Timeframe};
 
 /// Why a provider could not answer.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

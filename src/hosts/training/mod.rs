@@ -23,12 +23,12 @@ use tokio_util::sync::CancellationToken;
 use crate::api::error::ApiError;
 use crate::api::json::{parse_date, parse_json};
 use crate::data::bars::Bars;
-use crate::data::timeframe::{Symbol, Timeframe};
 use crate::training::device;
 use crate::training::model::TrainError;
 use crate::training::pipeline::{self, RunInput};
 use crate::training::progress::ProgressObserver;
-use crate::training::strategy::Strategy;
+use ktrdr_core::strategy::Strategy;
+use ktrdr_core::timeframe::{Symbol, Timeframe};
 
 /// Largest `POST /training/start` body (bars of every series of the run).
 const MAX_START_BYTES: usize = 512 * 1024 * 1024;

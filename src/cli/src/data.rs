@@ -3,17 +3,17 @@
 use serde_json::{json, Value};
 
 use super::{operations, CliError, Client, Format};
-use crate::data::gaps::LoadMode;
-use crate::data::timeframe::{Symbol, Timeframe};
+use ktrdr_core::mode::LoadMode;
+use ktrdr_core::timeframe::{Symbol, Timeframe};
 
 /// Checks a symbol and timeframe before any request is made.
 fn checked(symbol: &str, timeframe: &str) -> Result<(Symbol, Timeframe), CliError> {
     let s = symbol
         .parse()
-        .map_err(|e: crate::data::timeframe::SymbolError| CliError::Input(e.to_string()))?;
+        .map_err(|e: ktrdr_core::timeframe::SymbolError| CliError::Input(e.to_string()))?;
     let t = timeframe
         .parse()
-        .map_err(|e: crate::data::timeframe::TimeframeError| CliError::Input(e.to_string()))?;
+        .map_err(|e: ktrdr_core::timeframe::TimeframeError| CliError::Input(e.to_string()))?;
     Ok((s, t))
 }
 
@@ -35,7 +35,7 @@ pub async fn load(client: &Client, a: LoadArgs<'_>) -> Result<(), CliError> {
     let mode: LoadMode = a
         .mode
         .parse()
-        .map_err(|e: crate::data::gaps::LoadModeError| CliError::Input(e.to_string()))?;
+        .map_err(|e: ktrdr_core::mode::LoadModeError| CliError::Input(e.to_string()))?;
     let body = json!({
         "symbol": symbol, "timeframe": tf, "mode": mode,
         "start_date": a.start, "end_date": a.end,

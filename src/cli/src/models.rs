@@ -5,8 +5,8 @@ use std::path::Path;
 use serde_json::{json, Value};
 
 use super::{operations, CliError, Client, Format};
-use crate::data::timeframe::{Symbol, Timeframe, TimeframeError};
-use crate::training::strategy::Strategy;
+use ktrdr_core::strategy::Strategy;
+use ktrdr_core::timeframe::{Symbol, Timeframe, TimeframeError};
 
 /// What `models train` asks for.
 pub struct TrainArgs<'a> {
@@ -55,7 +55,7 @@ pub async fn train(client: &Client, a: TrainArgs<'_>) -> Result<(), CliError> {
         .symbol
         .map(|s| s.parse())
         .transpose()
-        .map_err(|e: crate::data::timeframe::SymbolError| CliError::Input(e.to_string()))?;
+        .map_err(|e: ktrdr_core::timeframe::SymbolError| CliError::Input(e.to_string()))?;
     let timeframe: Option<Timeframe> = a
         .timeframe
         .map(|t| t.parse())

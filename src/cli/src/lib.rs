@@ -1,5 +1,10 @@
-//! The command line: servers (`serve`, `ib-host`, `training-host`) and the client verbs that
-//! talk to a running backend (`operations ...`).
+//! ktrdr-cli: the command line. The client verbs (`operations`, `data`, `models`) talk to a
+//! running backend over its API; the server roles (`serve`, `ib-host`, `training-host`) are
+//! told apart here, once, and handed to whoever runs servers ([`run`]).
+//!
+//! This package reaches neither polars nor tch (only `ktrdr-core`), so the `ktrdr` binary built
+//! from it starts in milliseconds; `ktrdr-server` (the `ktrdr` package) links libtorch and runs
+//! the server roles.
 
 pub mod data;
 pub mod models;
@@ -320,6 +325,37 @@ impl Client {
 }
 
 /// The exit code of a client verb; errors are one line on stderr.
+/// A server role with its command-line arguments.
+#[derive(Debug)]
+pub enum ServerRole {
+    Backend(Listen),
+    IbHost(Listen, IbSource),
+    TrainingHost(Listen),
+}
+
+/// The command line of this process.
+pub fn parse() -> Cli {
+    Cli::parse()
+}
+
+/// Runs `cli`: a client verb here (its exit code), a server role through `serve`.
+pub fn run(cli: Cli, serve: impl FnOnce(ServerRole) -> ExitCode) -> ExitCode {
+    match cli.command {
+        Command::Operations { backend, command } => client(run_operations(&backend.url, command)),
+        Command::Models { backend, command } => client(run_models(&backend.url, command)),
+        Command::Data { backend, command } => client(run_data(&backend.url, command)),
+        Command::Serve(listen) => serve(ServerRole::Backend(listen)),
+        Command::IbHost { listen, source } => serve(ServerRole::IbHost(listen, source)),
+        Command::TrainingHost(listen) => serve(ServerRole::TrainingHost(listen)),
+    }
+}
+
+/// Runs a client verb to its end. Client verbs need no settings and stay quiet: no log
+/// subscriber.
+fn client(verb: impl std::future::Future<Output = Result<(), CliError>>) -> ExitCode {
+    client_exit(actix_rt::System::new().block_on(verb))
+}
+
 pub fn client_exit(result: Result<(), CliError>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,

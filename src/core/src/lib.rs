@@ -1,0 +1,14 @@
+//! ktrdr-core: what the client, the backend and the host services share, with no polars and
+//! no tch (the light `ktrdr` client builds on it and nothing heavier).
+//!
+//! - [`timeframe`]: bar sizes and symbols.
+//! - [`mode`]: data-load modes (`local`, `tail`, `backfill`, `full`).
+//! - [`strategy`]: KTRDR's v2 strategy YAML, checked with YAML paths in its errors.
+//! - [`indicator`]: indicator specs (names, parameters, output columns).
+//! - [`fuzzy`]: fuzzy-set specs and memberships.
+
+pub mod fuzzy;
+pub mod indicator;
+pub mod mode;
+pub mod strategy;
+pub mod timeframe;

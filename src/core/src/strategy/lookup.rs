@@ -1,0 +1,64 @@
+//! Strategy files by name in a folder.
+
+use std::path::{Path, PathBuf};
+
+use super::{err, StrategyError};
+
+/// The file for a strategy name in `dir`: `{dir}/{name}.yaml` (or `.yml`). The name must be
+/// a plain name, so a request cannot reach outside the folder.
+pub fn locate(dir: &Path, name: &str) -> Result<PathBuf, StrategyError> {
+    let stem = name
+        .strip_suffix(".yaml")
+        .or_else(|| name.strip_suffix(".yml"))
+        .unwrap_or(name);
+    if !valid_name(stem) {
+        return Err(err(
+            "strategy_name",
+            format!("invalid strategy name {name:?}: use letters, digits, '_' and '-'"),
+        ));
+    }
+    for ext in ["yaml", "yml"] {
+        let p = dir.join(format!("{stem}.{ext}"));
+        if p.is_file() {
+            return Ok(p);
+        }
+    }
+    let known: Vec<String> = list(dir).into_iter().map(|(n, _)| n).collect();
+    Err(err(
+        "strategy_name",
+        format!(
+            "strategy not found: {stem} (in {}; available: {})",
+            dir.display(),
+            if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            }
+        ),
+    ))
+}
+
+/// The strategy files in `dir`: (name, path), sorted by name.
+pub fn list(dir: &Path) -> Vec<(String, PathBuf)> {
+    let mut out: Vec<(String, PathBuf)> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let p = e.path();
+            let ext = p.extension()?.to_str()?;
+            if ext != "yaml" && ext != "yml" {
+                return None;
+            }
+            Some((p.file_stem()?.to_str()?.to_owned(), p))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+pub(super) fn valid_name(s: &str) -> bool {
+    (1..=100).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
