@@ -52,22 +52,7 @@ pub struct IbGatewaySettings {
     pub max_in_flight: usize,
     /// Per-symbol contract overrides.
     #[serde(default)]
-    pub symbols: std::collections::HashMap<String, crate::hosts::ib::contracts::ContractOverride>,
-}
-
-impl IbGatewaySettings {
-    pub fn gateway_config(&self) -> crate::hosts::ib::gateway::GatewayConfig {
-        crate::hosts::ib::gateway::GatewayConfig {
-            host: self.host.clone(),
-            port: self.port,
-            client_id: self.client_id,
-            connect_timeout: Duration::from_secs(self.connect_timeout_secs.max(1)),
-            request_timeout: Duration::from_secs(self.request_timeout_secs.max(1)),
-            pacing_backoff: Duration::from_secs(60),
-            max_in_flight: self.max_in_flight.max(1),
-            overrides: self.symbols.clone(),
-        }
-    }
+    pub symbols: std::collections::HashMap<String, ktrdr_core::ib::ContractOverride>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

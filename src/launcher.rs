@@ -12,7 +12,8 @@ use std::time::Duration;
 use ktrdr_cli::{Listen, ProviderKind, ServerRole};
 
 use crate::config::Settings;
-use crate::hosts::ib::provider::{BarProvider, CsvProvider};
+use crate::data::provider::BarProvider;
+use crate::hosts::ib::csv_provider::CsvProvider;
 use crate::{hosts, server};
 
 /// Runs a server role in this process until it shuts down.
@@ -72,7 +73,9 @@ async fn run_server(role: ServerRole, settings: Settings) -> std::io::Result<()>
                     ))
                 }
                 ProviderKind::Ib => {
-                    let config = settings.ib_gateway.gateway_config();
+                    let config = crate::hosts::ib::gateway::GatewayConfig::from_settings(
+                        &settings.ib_gateway,
+                    );
                     tracing::info!(gateway = %config.address(), "IB Gateway provider");
                     Arc::new(hosts::ib::gateway::GatewayProvider::start(config))
                 }

@@ -8,6 +8,7 @@
 //! - [`dummy`]: the reference operation (timed steps with progress).
 //! - [`data`]: bars, calendars, gap analysis, segments, validation, the store, the DataManager.
 //! - [`hosts`]: the IB host and training host services.
+//! - [`http`]: the JSON error shape and checked JSON bodies, shared by the API and the hosts.
 //! - [`training`]: strategy YAML, indicators, fuzzy sets, features, labels, the MLP (tch),
 //!   model folders, the TrainingManager.
 //! - [`launcher`]: the server roles as `ktrdr-server` runs them.
@@ -24,6 +25,7 @@ pub mod config;
 pub mod data;
 pub mod dummy;
 pub mod hosts;
+pub mod http;
 pub mod launcher;
 pub mod operations;
 pub mod server;

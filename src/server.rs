@@ -18,7 +18,7 @@ use crate::config::Settings;
 use crate::data::manager::DataManager;
 use crate::data::source::BarSource;
 use crate::data::store::BarStore;
-use crate::hosts::ib::provider::CsvProvider;
+use crate::hosts::ib::csv_provider::CsvProvider;
 use crate::training::manager::TrainingManager;
 
 /// Binds `host:port` (0 = any free port).
@@ -68,7 +68,7 @@ impl Backend {
         } else if settings.data.provider == "ib" {
             // Direct mode: the IB Gateway provider in-process (pacing and reconnects included).
             BarSource::Local(Arc::new(crate::hosts::ib::gateway::GatewayProvider::start(
-                settings.ib_gateway.gateway_config(),
+                crate::hosts::ib::gateway::GatewayConfig::from_settings(&settings.ib_gateway),
             )))
         } else {
             BarSource::Local(Arc::new(CsvProvider::new(

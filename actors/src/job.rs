@@ -18,18 +18,12 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::events::StopOperation;
 use crate::operation::{OperationId, OperationRecord, OperationType, Progress};
 use crate::tracker::{
     AddWarning, FinishOperation, MarkRunning, Outcome, ProgressTracker, RegisterOperation,
     SetMetrics, UpdateProgress,
 };
-
-/// Asks an operation's actor to stop; the reason is recorded with `cancelled`.
-#[derive(Debug, Clone, Message)]
-#[rtype(result = "()")]
-pub struct StopOperation {
-    pub reason: String,
-}
 
 /// How a job ends when it does not succeed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

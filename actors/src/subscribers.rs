@@ -11,8 +11,8 @@ use std::collections::{HashMap, VecDeque};
 
 use actix::prelude::*;
 
+use crate::events::{EventKind, OperationEvent};
 use crate::operation::OperationId;
-use crate::tracker::{EventKind, OperationEvent};
 
 /// Identifies one subscription.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -4,10 +4,10 @@ use actix_web::{web, HttpResponse};
 use ktrdr_actors::{start_operation, OperationSpec, OperationType};
 use serde_json::json;
 
-use super::error::ApiError;
-use super::json::ValidJson;
 use super::AppState;
 use crate::dummy::{self, DummyRequest};
+use crate::http::error::ApiError;
+use crate::http::json::ValidJson;
 use crate::operations::metadata;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -28,7 +28,7 @@ async fn start(
         timeout: state.settings.operations.timeout(),
     };
     let id = start_operation(&state.tracker, spec, move |ctx| dummy::run(request, ctx));
-    Ok(super::error::ok(json!({
+    Ok(crate::http::error::ok(json!({
         "operation_id": id,
         "status": "started",
         "message": "Started dummy_task operation",

@@ -1,11 +1,10 @@
 //! The REST API under `/api/v1` and its websocket streams. Handlers are thin: extract and
-//! validate, send one message, map the answer. Status codes are decided in [`error`] alone.
+//! validate, send one message, map the answer. Status codes are decided in
+//! [`crate::http::error`] alone.
 
 pub mod data;
 pub mod dummy;
-pub mod error;
 pub mod health;
-pub mod json;
 pub mod operations;
 pub mod training;
 pub mod ws;
@@ -19,8 +18,8 @@ use ktrdr_actors::ProgressTracker;
 use crate::config::Settings;
 use crate::data::manager::DataManager;
 use crate::data::store::BarStore;
+use crate::http::error::ApiError;
 use crate::training::manager::TrainingManager;
-use error::ApiError;
 
 /// What every handler can reach.
 pub struct AppState {

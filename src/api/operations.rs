@@ -7,9 +7,9 @@ use ktrdr_actors::{OperationId, OperationRecord, OperationStatus, OperationType}
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::error::{ok, ApiError};
-use super::json::ValidJson;
 use super::AppState;
+use crate::http::error::{ok, ApiError};
+use crate::http::json::ValidJson;
 
 /// Page size when `limit` is not given, and the largest one allowed.
 const DEFAULT_LIMIT: usize = 100;

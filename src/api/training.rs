@@ -4,9 +4,9 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::error::ApiError;
-use super::json::{parse_date, parse_field, ValidJson};
 use super::AppState;
+use crate::http::error::ApiError;
+use crate::http::json::{parse_date, parse_field, ValidJson};
 use crate::training::manager::{StartTraining, TrainingRequest};
 use crate::training::storage;
 use ktrdr_core::mode::LoadMode;

@@ -17,8 +17,8 @@ use ktrdr_actors::tracker::{Subscribe, Unsubscribe};
 use ktrdr_actors::{OperationEvent, OperationId, ProgressTracker};
 use serde::Deserialize;
 
-use super::error::ApiError;
 use super::AppState;
+use crate::http::error::ApiError;
 
 /// How often the server pings.
 const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(5);

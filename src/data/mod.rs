@@ -1,5 +1,6 @@
-//! The data domain: bar sizes and symbols, trading calendars, gap analysis, request segments,
-//! validation, the local store, and the DataManager actor.
+//! The data domain: trading calendars, gap analysis, load plans, request segments,
+//! validation, the local store, the bar-provider port, and the DataManager actor. (Symbols,
+//! timeframes and load modes are `ktrdr_core` types.)
 
 pub mod bars;
 pub mod calendar;
@@ -7,6 +8,7 @@ pub mod csv;
 pub mod gaps;
 pub mod manager;
 pub mod plan;
+pub mod provider;
 pub mod segments;
 pub mod source;
 pub mod store;

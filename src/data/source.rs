@@ -8,7 +8,7 @@ use ktrdr_actors::host_client::{HostClient, HostServiceError};
 use serde_json::json;
 
 use super::bars::Bars;
-use crate::hosts::ib::provider::BarProvider;
+use crate::data::provider::BarProvider;
 use ktrdr_core::timeframe::{Symbol, Timeframe};
 
 /// A fetch that failed, with the text to show the user.

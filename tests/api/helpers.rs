@@ -247,7 +247,7 @@ pub fn dead_port() -> u16 {
 
 /// Starts the real IB host service (CSV provider over `dir`) on port 0; returns its base URL.
 pub fn spawn_ib_host(dir: &std::path::Path, latency_ms: u64) -> String {
-    let provider = ktrdr::hosts::ib::provider::CsvProvider::new(
+    let provider = ktrdr::hosts::ib::csv_provider::CsvProvider::new(
         dir,
         std::time::Duration::from_millis(latency_ms),
     );

@@ -13,7 +13,7 @@ use ktrdr::data::calendar::{is_nyse_early_close, is_nyse_trading_day, Calendar};
 use ktrdr::data::gaps::GapAnalyzer;
 use ktrdr::data::store::BarStore;
 use ktrdr::data::validation::validate;
-use ktrdr::hosts::ib::provider::CsvProvider;
+use ktrdr::hosts::ib::csv_provider::CsvProvider;
 use ktrdr::server::{self, Backend};
 use ktrdr_core::mode::LoadMode;
 use ktrdr_core::timeframe::{Symbol, Timeframe};

@@ -13,7 +13,7 @@ use actix::prelude::*;
 use chrono::Utc;
 use tokio::sync::oneshot;
 
-use crate::job::StopOperation;
+use crate::events::{EventKind, OperationEvent, StopOperation};
 use crate::operation::{OperationId, OperationRecord, OperationStatus};
 use crate::subscribers::{SubscriberId, Subscribers};
 

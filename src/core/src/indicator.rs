@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_yaml::Value as Yaml;
 
-use crate::strategy::StrategyError;
+use crate::error::StrategyError;
 
 /// Which price column an indicator reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

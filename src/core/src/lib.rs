@@ -6,8 +6,11 @@
 //! - [`strategy`]: KTRDR's v2 strategy YAML, checked with YAML paths in its errors.
 //! - [`indicator`]: indicator specs (names, parameters, output columns).
 //! - [`fuzzy`]: fuzzy-set specs and memberships.
+//! - [`ib`]: IB value types shared by settings and the IB adapter.
 
+pub mod error;
 pub mod fuzzy;
+pub mod ib;
 pub mod indicator;
 pub mod mode;
 pub mod strategy;

@@ -5,21 +5,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
+pub use ktrdr_core::ib::{ContractOverride, WhatToShow};
 use ktrdr_core::timeframe::Timeframe;
-
-/// Which prices a historical request asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum WhatToShow {
-    Trades,
-    Midpoint,
-    Bid,
-    Ask,
-    /// IB's crypto volume (PAXOS).
-    Aggtrades,
-}
 
 /// A contract as ktrdr resolves it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -49,18 +38,6 @@ pub enum ContractSpec {
         exchange: String,
         what_to_show: WhatToShow,
     },
-}
-
-/// A per-symbol override from config (`[ib_gateway.symbols.SYMBOL]`); fields left out keep
-/// the default.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ContractOverride {
-    /// `stock`, `forex` or `crypto`.
-    pub kind: Option<String>,
-    pub exchange: Option<String>,
-    pub currency: Option<String>,
-    pub what_to_show: Option<WhatToShow>,
 }
 
 /// A six-letter pair or `AAA.BBB`: forex.

@@ -25,8 +25,9 @@ use super::contracts::{
     bar_size, chunks, classify_162, ContractOverride, ContractSpec, Error162, WhatToShow,
 };
 use super::pacing::{Pacer, PacingRules, RequestKey};
-use super::provider::{BarProvider, ProviderError, SymbolInfo};
+use crate::config::IbGatewaySettings;
 use crate::data::bars::{Bar, Bars};
+use crate::data::provider::{BarProvider, ProviderError, SymbolInfo};
 use ktrdr_core::timeframe::{Symbol, Timeframe};
 
 /// Where the gateway is and how to talk to it.
@@ -44,6 +45,20 @@ pub struct GatewayConfig {
 }
 
 impl GatewayConfig {
+    /// The gateway's settings from config (`[ib_gateway]`).
+    pub fn from_settings(s: &IbGatewaySettings) -> Self {
+        Self {
+            host: s.host.clone(),
+            port: s.port,
+            client_id: s.client_id,
+            connect_timeout: StdDuration::from_secs(s.connect_timeout_secs.max(1)),
+            request_timeout: StdDuration::from_secs(s.request_timeout_secs.max(1)),
+            pacing_backoff: StdDuration::from_secs(60),
+            max_in_flight: s.max_in_flight.max(1),
+            overrides: s.symbols.clone(),
+        }
+    }
+
     pub fn address(&self) -> String {
         format!("{}:{}", self.host, self.port)
     }

@@ -1,5 +1,7 @@
-//! `ktrdr ib-host`: serves historical bars from a provider (`--provider csv --csv-dir DIR`
-//! now; IB Gateway next). Endpoints as KTRDR's IB host service:
+//! `ktrdr ib-host`: serves historical bars from a provider: a folder of CSV files
+//! (`--provider csv --csv-dir DIR`, [`csv_provider`]) or IB Gateway / TWS (`--provider ib`,
+//! [`gateway`], paced by [`pacing`], contracts from [`contracts`]). Endpoints as KTRDR's IB
+//! host service:
 //! `POST /data/historical {symbol, timeframe, start, end}`,
 //! `GET /data/head-timestamp?symbol=&timeframe=`, `POST /data/validate {symbol, timeframes}`,
 //! `GET /health`, `GET /health/detailed`.
@@ -7,9 +9,9 @@
 //! Bars travel as columns: `{"time": [ms since epoch, UTC], "open": [...], ...}`.
 
 pub mod contracts;
+pub mod csv_provider;
 pub mod gateway;
 pub mod pacing;
-pub mod provider;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -19,10 +21,10 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::api::error::ApiError;
-use crate::api::json::{parse_date, parse_field, ValidJson};
+use crate::data::provider::BarProvider;
+use crate::http::error::ApiError;
+use crate::http::json::{parse_date, parse_field, ValidJson};
 use ktrdr_core::timeframe::{Symbol, Timeframe};
-use provider::BarProvider;
 
 /// Shared state of the IB host service.
 pub struct IbHostState {

@@ -20,9 +20,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
-use crate::api::error::ApiError;
-use crate::api::json::{parse_date, parse_json};
 use crate::data::bars::Bars;
+use crate::http::error::ApiError;
+use crate::http::json::{parse_date, parse_json};
 use crate::training::device;
 use crate::training::model::TrainError;
 use crate::training::pipeline::{self, RunInput};
@@ -178,12 +178,12 @@ async fn start(state: web::Data<TrainingHost>, body: web::Bytes) -> Result<HttpR
     let symbols = body
         .symbols
         .iter()
-        .map(|s| crate::api::json::parse_field::<Symbol>("body -> symbols", s))
+        .map(|s| crate::http::json::parse_field::<Symbol>("body -> symbols", s))
         .collect::<Result<Vec<_>, _>>()?;
     let timeframes = body
         .timeframes
         .iter()
-        .map(|s| crate::api::json::parse_field::<Timeframe>("body -> timeframes", s))
+        .map(|s| crate::http::json::parse_field::<Timeframe>("body -> timeframes", s))
         .collect::<Result<Vec<_>, _>>()?;
     let strategy = strategy
         .with_scope(symbols, timeframes)
@@ -201,9 +201,9 @@ async fn start(state: web::Data<TrainingHost>, body: web::Bytes) -> Result<HttpR
     let mut series = std::collections::BTreeMap::new();
     for (i, s) in body.series.into_iter().enumerate() {
         let path = format!("body -> series[{i}]");
-        let sym: Symbol = crate::api::json::parse_field(&format!("{path} -> symbol"), &s.symbol)?;
+        let sym: Symbol = crate::http::json::parse_field(&format!("{path} -> symbol"), &s.symbol)?;
         let tf: Timeframe =
-            crate::api::json::parse_field(&format!("{path} -> timeframe"), &s.timeframe)?;
+            crate::http::json::parse_field(&format!("{path} -> timeframe"), &s.timeframe)?;
         if !s.bars.is_consistent() {
             return Err(ApiError::field(
                 format!("{path} -> bars"),

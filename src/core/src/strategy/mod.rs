@@ -8,7 +8,6 @@
 //! The types are here; [`raw`] is the shape serde reads, [`check`] turns it into the types,
 //! [`lookup`] finds strategy files by name.
 
-use std::fmt;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -24,29 +23,8 @@ use crate::fuzzy::FuzzyFeature;
 use crate::indicator::Indicator;
 use crate::timeframe::{Symbol, Timeframe};
 
-/// Why a strategy cannot be used: the YAML path and the reason.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub struct StrategyError {
-    pub path: String,
-    pub reason: String,
-}
-
-impl fmt::Display for StrategyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.path.is_empty() || self.path == "." {
-            write!(f, "{}", self.reason)
-        } else {
-            write!(f, "{}: {}", self.path, self.reason)
-        }
-    }
-}
-
-fn err(path: impl Into<String>, reason: impl Into<String>) -> StrategyError {
-    StrategyError {
-        path: path.into(),
-        reason: reason.into(),
-    }
-}
+use crate::error::err;
+pub use crate::error::StrategyError;
 
 /// A checked strategy.
 #[derive(Debug, Clone, PartialEq, Serialize)]

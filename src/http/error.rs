@@ -8,8 +8,8 @@ use actix_web::{HttpResponse, ResponseError};
 use ktrdr_actors::tracker::{CancelError, SubscribeError};
 use serde::Serialize;
 
+use crate::data::provider::ProviderError;
 use crate::data::store::StoreError;
-use crate::hosts::ib::provider::ProviderError;
 use serde_json::json;
 
 /// One field that failed validation.
