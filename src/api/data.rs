@@ -6,13 +6,13 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::AppState;
-use crate::data::bars::Bars;
 use crate::data::calendar::Calendar;
 use crate::data::manager::{check_request_budget, LoadRequest, StartLoad};
 use crate::data::plan::check_date;
 use crate::data::store::BarStore;
 use crate::http::error::{ok, ApiError};
 use crate::http::json::{parse_date, parse_field, ValidJson};
+use ktrdr_core::bars::Bars;
 use ktrdr_core::timeframe::{Symbol, Timeframe};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

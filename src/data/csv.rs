@@ -7,7 +7,7 @@ use std::io::Write;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 
-use super::bars::{Bar, Bars};
+use ktrdr_core::bars::{Bar, Bars};
 
 /// Why a CSV file could not be read; line numbers are 1-based, the header is line 1.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

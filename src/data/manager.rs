@@ -25,7 +25,6 @@ use ktrdr_actors::{
 };
 use serde_json::{json, Map};
 
-use super::bars::Bars;
 use super::calendar::Calendar;
 use super::plan::{check_budget, max_requests, plan, LoadPlan, TooManyRequests};
 use super::segments::Segment;
@@ -33,6 +32,7 @@ use super::source::{BarSource, SourceError};
 use super::store::{BarStore, StoreError};
 use super::validation::{keep_within, validate, Bounds, Issue};
 use crate::operations::metadata;
+use ktrdr_core::bars::Bars;
 use ktrdr_core::mode::LoadMode;
 use ktrdr_core::timeframe::{Symbol, Timeframe};
 

@@ -2,7 +2,6 @@
 //! validation, the local store, the bar-provider port, and the DataManager actor. (Symbols,
 //! timeframes and load modes are `ktrdr_core` types.)
 
-pub mod bars;
 pub mod calendar;
 pub mod csv;
 pub mod gaps;

@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use ktrdr_actors::host_client::{HostClient, HostServiceError};
-use serde_json::json;
+use ktrdr_core::protocol::ib::{HeadTimestampAnswer, HistoricalAnswer, HistoricalRequest};
 
-use super::bars::Bars;
 use crate::data::provider::BarProvider;
+use ktrdr_core::bars::Bars;
 use ktrdr_core::timeframe::{Symbol, Timeframe};
 
 /// A fetch that failed, with the text to show the user.
@@ -53,18 +53,14 @@ impl BarSource {
     ) -> Result<Bars, SourceError> {
         match self {
             Self::Host(client) => {
-                let body = json!({
-                    "symbol": symbol,
-                    "timeframe": timeframe,
-                    "start": start.to_rfc3339(),
-                    "end": end.to_rfc3339(),
-                });
-                let answer = client
-                    .post("/data/historical", body)
+                let answer: HistoricalAnswer = client
+                    .post_as(
+                        "/data/historical",
+                        &HistoricalRequest::new(symbol, timeframe, start, end),
+                    )
                     .await
                     .map_err(host_error)?;
-                serde_json::from_value(answer["bars"].clone())
-                    .map_err(|e| SourceError(format!("IB host service sent unreadable bars: {e}")))
+                Ok(answer.bars)
             }
             Self::Local(provider) => provider
                 .historical(symbol.clone(), timeframe, start, end)
@@ -81,14 +77,13 @@ impl BarSource {
     ) -> Result<Option<DateTime<Utc>>, SourceError> {
         match self {
             Self::Host(client) => {
-                let answer = client
-                    .get(&format!(
+                let answer: HeadTimestampAnswer = client
+                    .get_as(&format!(
                         "/data/head-timestamp?symbol={symbol}&timeframe={timeframe}"
                     ))
                     .await
                     .map_err(host_error)?;
-                serde_json::from_value(answer["head_timestamp"].clone())
-                    .map_err(|e| SourceError(format!("unreadable head timestamp: {e}")))
+                Ok(answer.head_timestamp)
             }
             Self::Local(provider) => provider
                 .head_timestamp(symbol.clone(), timeframe)

@@ -21,8 +21,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use polars::prelude::*;
 
-use super::bars::Bars;
 use super::csv::{self, CsvError};
+use ktrdr_core::bars::Bars;
 use ktrdr_core::timeframe::{Symbol, Timeframe};
 
 /// Why the store could not read or write.
@@ -376,7 +376,7 @@ mod tests {
             (Some(3_600_000), Some(10_800_000), 3)
         );
     }
-    use crate::data::bars::Bar;
+    use ktrdr_core::bars::Bar;
 
     fn sample(times: &[i64], price: f64) -> Bars {
         let mut b = Bars::default();

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::bars::Bars;
+use ktrdr_core::bars::Bars;
 use ktrdr_core::timeframe::Timeframe;
 
 /// How serious an issue is.
@@ -348,7 +348,7 @@ fn count_outliers(close: &[f64]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::bars::Bar;
+    use ktrdr_core::bars::Bar;
 
     fn bar(time: i64, o: f64, h: f64, l: f64, c: f64, v: f64) -> Bar {
         Bar {

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use super::indicators::add_indicators;
 use super::labels;
-use crate::data::bars::Bars;
 use crate::data::store::to_frame;
+use ktrdr_core::bars::Bars;
 use ktrdr_core::strategy::Strategy;
 use ktrdr_core::timeframe::{Symbol, Timeframe};
 
@@ -350,7 +350,7 @@ mod tests {
         let mut b = Bars::default();
         for i in 0..n {
             let c = 100.0 + 10.0 * ((i as f64) * 0.07 + phase).sin() + (i as f64) * 0.01;
-            b.push(crate::data::bars::Bar {
+            b.push(ktrdr_core::bars::Bar {
                 time: i as i64 * step_ms,
                 open: c,
                 high: c + 1.0,

@@ -21,12 +21,15 @@ use serde_json::{json, Map, Value};
 use super::model::TrainError;
 use super::pipeline::{self, RunInput};
 use super::progress::ProgressObserver;
-use crate::data::bars::Bars;
 use crate::data::calendar::Calendar;
 use crate::data::manager::{DataManager, LoadRequest, MakeLoadJob};
 use crate::data::store::BarStore;
 use crate::operations::metadata;
+use ktrdr_core::bars::Bars;
 use ktrdr_core::mode::LoadMode;
+use ktrdr_core::protocol::training::{
+    Series, SessionAnswer, SessionStatus, StartRequest, StatusAnswer,
+};
 use ktrdr_core::strategy::Strategy;
 use ktrdr_core::timeframe::{Symbol, Timeframe};
 
@@ -292,24 +295,29 @@ fn host_failed(host: &HostClient, what: &str, e: HostServiceError) -> JobError {
     ))
 }
 
-/// The request body of the host's `POST /training/start`.
-pub fn host_start_body(
+/// The request of the host's `POST /training/start`.
+pub fn host_start_request(
     req: &TrainingRequest,
     run_id: &str,
     series: &BTreeMap<(Symbol, Timeframe), Bars>,
-) -> Value {
+) -> StartRequest {
     let s = &req.strategy;
-    json!({
-        "run_id": run_id,
-        "strategy_yaml": req.strategy_yaml,
-        "symbols": s.symbols,
-        "timeframes": s.timeframes.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
-        "start_date": req.start.map(|d| d.to_rfc3339()),
-        "end_date": req.end.map(|d| d.to_rfc3339()),
-        "series": series.iter().map(|((sym, tf), bars)| json!({
-            "symbol": sym, "timeframe": tf.as_str(), "bars": bars,
-        })).collect::<Vec<_>>(),
-    })
+    StartRequest {
+        run_id: Some(run_id.to_owned()),
+        strategy_yaml: req.strategy_yaml.clone(),
+        symbols: s.symbols.iter().map(ToString::to_string).collect(),
+        timeframes: s.timeframes.iter().map(ToString::to_string).collect(),
+        start_date: req.start.map(|d| d.to_rfc3339()),
+        end_date: req.end.map(|d| d.to_rfc3339()),
+        series: series
+            .iter()
+            .map(|((sym, tf), bars)| Series {
+                symbol: sym.to_string(),
+                timeframe: tf.to_string(),
+                bars: bars.clone(),
+            })
+            .collect(),
+    }
 }
 
 async fn run_on_host(
@@ -320,18 +328,14 @@ async fn run_on_host(
 ) -> JobResult {
     let series = read_series(&req, store, &ctx).await?;
     stage(&ctx, "Sending the run to the training host");
-    let body = host_start_body(&req, ctx.id.as_str(), &series);
+    let body = host_start_request(&req, ctx.id.as_str(), &series);
     drop(series);
-    let started = host
-        .post("/training/start", body)
+    let started: SessionAnswer = host
+        .post_as("/training/start", &body)
         .await
         .map_err(|e| host_failed(&host, "did not start the run", e))?;
-    let Some(session) = started["session_id"].as_str().map(str::to_owned) else {
-        return Err(JobError::Failed(format!(
-            "training host service at {} answered without a session_id: {started}",
-            host.base_url()
-        )));
-    };
+    drop(body);
+    let session = started.session_id;
     let mut guard = StopSession {
         host: host.clone(),
         session: session.clone(),
@@ -342,48 +346,39 @@ async fn run_on_host(
     let mut tick = tokio::time::interval(HOST_POLL);
     loop {
         tick.tick().await;
-        let status = host
-            .get(&format!("/training/status/{session}"))
+        let status: StatusAnswer = host
+            .get_as(&format!("/training/status/{session}"))
             .await
             .map_err(|e| host_failed(&host, "stopped answering during the run", e))?;
-        if status["progress"] != last_progress {
-            if let Ok(p) = serde_json::from_value::<Progress>(status["progress"].clone()) {
+        if status.progress != last_progress {
+            if let Ok(p) = serde_json::from_value::<Progress>(status.progress.clone()) {
                 ctx.progress.report(p);
             }
-            last_progress = status["progress"].clone();
+            last_progress = status.progress;
         }
-        let epochs = status["metrics"]["epochs"].as_array().map_or(0, Vec::len);
+        let epochs = status.metrics["epochs"].as_array().map_or(0, Vec::len);
         if epochs != epochs_seen {
             epochs_seen = epochs;
-            ctx.progress.set_metrics(status["metrics"].clone());
+            ctx.progress.set_metrics(status.metrics);
         }
-        match status["status"].as_str() {
-            Some("running") | Some("starting") => continue,
-            Some("completed") => {
+        match status.status {
+            SessionStatus::Running | SessionStatus::Stopping => continue,
+            SessionStatus::Completed => {
                 guard.armed = false;
-                return Ok(status["result"].clone());
+                return Ok(status.result.unwrap_or_default());
             }
-            Some("cancelled") => {
+            SessionStatus::Cancelled => {
                 guard.armed = false;
                 return Err(JobError::Failed(format!(
                     "the session was stopped on the training host at {}",
                     host.base_url()
                 )));
             }
-            Some("failed") => {
+            SessionStatus::Failed => {
                 guard.armed = false;
-                return Err(JobError::Failed(
-                    status["error"]
-                        .as_str()
-                        .unwrap_or("the training host reported a failure")
-                        .to_owned(),
-                ));
-            }
-            other => {
-                return Err(JobError::Failed(format!(
-                    "training host service at {} reported an unknown status {other:?}",
-                    host.base_url()
-                )))
+                return Err(JobError::Failed(status.error.unwrap_or_else(|| {
+                    "the training host reported a failure".to_owned()
+                })));
             }
         }
     }

@@ -11,7 +11,7 @@ use super::features::{prepare, Prepared};
 use super::labels::CLASS_NAMES;
 use super::model::{test_metrics, train, Mlp, Observer, TrainError};
 use super::storage::{self, ModelFiles};
-use crate::data::bars::Bars;
+use ktrdr_core::bars::Bars;
 use ktrdr_core::strategy::Strategy;
 use ktrdr_core::timeframe::{Symbol, Timeframe};
 

@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use futures_util::future::{join_all, BoxFuture};
-use ktrdr::data::bars::{Bar, Bars};
 use ktrdr::data::provider::{BarProvider, ProviderError, SymbolInfo};
 use ktrdr::data::store::BarStore;
 use ktrdr::server;
+use ktrdr_core::bars::{Bar, Bars};
 use ktrdr_core::timeframe::{Symbol, Timeframe};
 use serde_json::{json, Value};
 

@@ -353,6 +353,42 @@ impl HostClient {
         self.request(Method::POST, path, Some(body)).await
     }
 
+    /// `GET path`, decoded as `T` (a protocol's answer type).
+    pub async fn get_as<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+    ) -> Result<T, HostServiceError> {
+        let answer = self.get(path).await?;
+        self.decode(path, answer)
+    }
+
+    /// `POST path` with `body` (a protocol's request type), decoded as `T`.
+    pub async fn post_as<B: serde::Serialize, T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, HostServiceError> {
+        let body = serde_json::to_value(body).map_err(|e| self.decode_error(path, e))?;
+        let answer = self.post(path, body).await?;
+        self.decode(path, answer)
+    }
+
+    fn decode<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        answer: Value,
+    ) -> Result<T, HostServiceError> {
+        serde_json::from_value(answer).map_err(|e| self.decode_error(path, e))
+    }
+
+    fn decode_error(&self, path: &str, e: serde_json::Error) -> HostServiceError {
+        HostServiceError::Decode {
+            service: self.service.clone(),
+            url: format!("{}{path}", self.base_url),
+            reason: e.to_string(),
+        }
+    }
+
     /// `GET /health` of the service.
     pub async fn health_check(&self) -> Result<Value, HostServiceError> {
         self.get("/health").await

@@ -7,11 +7,11 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use crate::data::bars::Bars;
 use crate::data::csv;
 use crate::data::provider::{BarProvider, ProviderError, SymbolInfo};
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
+use ktrdr_core::bars::Bars;
 use ktrdr_core::timeframe::{Symbol, Timeframe};
 
 /// Parsed files by path, with the modification time they were parsed at.

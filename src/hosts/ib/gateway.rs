@@ -26,8 +26,8 @@ use super::contracts::{
 };
 use super::pacing::{Pacer, PacingRules, RequestKey};
 use crate::config::IbGatewaySettings;
-use crate::data::bars::{Bar, Bars};
 use crate::data::provider::{BarProvider, ProviderError, SymbolInfo};
+use ktrdr_core::bars::{Bar, Bars};
 use ktrdr_core::timeframe::{Symbol, Timeframe};
 
 /// Where the gateway is and how to talk to it.

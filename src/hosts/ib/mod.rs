@@ -6,7 +6,8 @@
 //! `GET /data/head-timestamp?symbol=&timeframe=`, `POST /data/validate {symbol, timeframes}`,
 //! `GET /health`, `GET /health/detailed`.
 //!
-//! Bars travel as columns: `{"time": [ms since epoch, UTC], "open": [...], ...}`.
+//! Bars travel as columns: `{"time": [ms since epoch, UTC], "open": [...], ...}`. The request
+//! and answer types are `ktrdr_core::protocol::ib`, shared with the backend's client.
 
 pub mod contracts;
 pub mod csv_provider;
@@ -18,6 +19,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use actix_web::{web, HttpResponse};
+use ktrdr_core::protocol::ib::{
+    HeadTimestampAnswer, HistoricalAnswer, HistoricalRequest, ValidateAnswer, ValidateRequest,
+};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -110,15 +114,6 @@ async fn health_detailed(state: web::Data<IbHostState>) -> HttpResponse {
     HttpResponse::Ok().json(body)
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct HistoricalRequest {
-    symbol: String,
-    timeframe: String,
-    start: String,
-    end: String,
-}
-
 async fn historical(
     state: web::Data<IbHostState>,
     ValidJson(req): ValidJson<HistoricalRequest>,
@@ -136,16 +131,15 @@ async fn historical(
             .provider
             .historical_timed(symbol.clone(), timeframe, start, end)
             .await?;
-        Ok(HttpResponse::Ok().json(json!({
-            "success": true,
-            "symbol": symbol,
-            "timeframe": timeframe,
-            "count": bars.len(),
-            "bars": bars,
-            // Time in the IB pacing queue, and the whole request.
-            "pacing_wait_ms": waited.as_secs_f64() * 1000.0,
-            "elapsed_ms": t0.elapsed().as_secs_f64() * 1000.0,
-        })))
+        Ok(HttpResponse::Ok().json(HistoricalAnswer {
+            success: true,
+            symbol,
+            timeframe,
+            count: bars.len(),
+            bars,
+            pacing_wait_ms: waited.as_secs_f64() * 1000.0,
+            elapsed_ms: t0.elapsed().as_secs_f64() * 1000.0,
+        }))
     }
     .await;
     state.count(result)
@@ -175,23 +169,15 @@ async fn head_timestamp(
             .provider
             .head_timestamp(symbol.clone(), timeframe)
             .await?;
-        Ok(HttpResponse::Ok().json(json!({
-            "success": true,
-            "symbol": symbol,
-            "timeframe": timeframe,
-            "head_timestamp": head,
-        })))
+        Ok(HttpResponse::Ok().json(HeadTimestampAnswer {
+            success: true,
+            symbol,
+            timeframe,
+            head_timestamp: head,
+        }))
     }
     .await;
     state.count(result)
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ValidateRequest {
-    symbol: String,
-    #[serde(default)]
-    timeframes: Vec<String>,
 }
 
 async fn validate(
@@ -206,17 +192,17 @@ async fn validate(
             .map(|t| parse_field::<Timeframe>("body -> timeframes", t))
             .collect::<Result<Vec<_>, _>>()?;
         let info = state.provider.validate(symbol).await?;
-        let missing: Vec<&Timeframe> = wanted
-            .iter()
+        let missing: Vec<Timeframe> = wanted
+            .into_iter()
             .filter(|t| !info.available_timeframes.contains(t))
             .collect();
-        Ok(HttpResponse::Ok().json(json!({
-            "success": true,
-            "valid": missing.is_empty(),
-            "symbol": info.symbol,
-            "available_timeframes": info.available_timeframes,
-            "missing_timeframes": missing,
-        })))
+        Ok(HttpResponse::Ok().json(ValidateAnswer {
+            success: true,
+            valid: missing.is_empty(),
+            symbol: info.symbol,
+            available_timeframes: info.available_timeframes,
+            missing_timeframes: missing,
+        }))
     }
     .await;
     state.count(result)

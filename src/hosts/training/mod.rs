@@ -16,11 +16,10 @@ use std::time::Instant;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use ktrdr_actors::Progress;
-use serde::Deserialize;
+use ktrdr_core::protocol::training::{SessionAnswer, SessionStatus, StartRequest, StatusAnswer};
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
-use crate::data::bars::Bars;
 use crate::http::error::ApiError;
 use crate::http::json::{parse_date, parse_json};
 use crate::training::device;
@@ -38,7 +37,7 @@ const KEEP_FINISHED: usize = 100;
 /// What the host knows of one session.
 #[derive(Debug, Clone)]
 struct SessionState {
-    status: &'static str,
+    status: SessionStatus,
     strategy_name: String,
     started_at: DateTime<Utc>,
     finished_at: Option<DateTime<Utc>>,
@@ -145,32 +144,9 @@ fn memory() -> Value {
     })
 }
 
-#[derive(Deserialize)]
-struct SeriesBody {
-    symbol: String,
-    timeframe: String,
-    bars: Bars,
-}
-
-#[derive(Deserialize)]
-struct StartBody {
-    #[serde(default)]
-    run_id: Option<String>,
-    strategy_yaml: String,
-    #[serde(default)]
-    symbols: Vec<String>,
-    #[serde(default)]
-    timeframes: Vec<String>,
-    #[serde(default)]
-    start_date: Option<String>,
-    #[serde(default)]
-    end_date: Option<String>,
-    series: Vec<SeriesBody>,
-}
-
 async fn start(state: web::Data<TrainingHost>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     // A run's bars can be large: parse them off the server's threads.
-    let body: StartBody = web::block(move || parse_json(&body))
+    let body: StartRequest = web::block(move || parse_json(&body))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
     let strategy = Strategy::from_yaml(&body.strategy_yaml)
@@ -230,7 +206,7 @@ async fn start(state: web::Data<TrainingHost>, body: web::Bytes) -> Result<HttpR
     let id = format!("session_{:016x}", rand_id());
     let session = Arc::new(Session {
         state: Mutex::new(SessionState {
-            status: "running",
+            status: SessionStatus::Running,
             strategy_name: strategy.name.clone(),
             started_at: Utc::now(),
             finished_at: None,
@@ -292,23 +268,23 @@ async fn start(state: web::Data<TrainingHost>, body: web::Bytes) -> Result<HttpR
         st.finished_at = Some(Utc::now());
         match outcome {
             Ok(result) => {
-                st.status = "completed";
+                st.status = SessionStatus::Completed;
                 st.progress.percentage = 100.0;
                 st.result = Some(result);
             }
-            Err(TrainError::Cancelled) => st.status = "cancelled",
+            Err(TrainError::Cancelled) => st.status = SessionStatus::Cancelled,
             Err(TrainError::Failed(m)) => {
-                st.status = "failed";
+                st.status = SessionStatus::Failed;
                 st.error = Some(m);
             }
         }
     });
     tracing::info!(session = %id, "training session started");
-    Ok(HttpResponse::Ok().json(json!({
-        "success": true,
-        "session_id": id,
-        "status": "running",
-    })))
+    Ok(HttpResponse::Ok().json(SessionAnswer {
+        success: true,
+        session_id: id,
+        status: SessionStatus::Running,
+    }))
 }
 
 fn rand_id() -> u64 {
@@ -351,18 +327,18 @@ async fn status(
 ) -> Result<HttpResponse, ApiError> {
     let s = session(&state, &id)?;
     let st = s.lock().clone();
-    Ok(HttpResponse::Ok().json(json!({
-        "success": true,
-        "session_id": id.as_str(),
-        "status": st.status,
-        "strategy_name": st.strategy_name,
-        "started_at": st.started_at,
-        "finished_at": st.finished_at,
-        "progress": st.progress,
-        "metrics": st.metrics,
-        "result": st.result,
-        "error": st.error,
-    })))
+    Ok(HttpResponse::Ok().json(StatusAnswer {
+        success: true,
+        session_id: id.into_inner(),
+        status: st.status,
+        strategy_name: st.strategy_name,
+        started_at: st.started_at,
+        finished_at: st.finished_at,
+        progress: serde_json::to_value(&st.progress).unwrap_or_default(),
+        metrics: st.metrics,
+        result: st.result,
+        error: st.error,
+    }))
 }
 
 async fn stop(
@@ -372,9 +348,12 @@ async fn stop(
     let s = session(&state, &id)?;
     s.token.cancel();
     let status = s.lock().status;
-    Ok(HttpResponse::Ok().json(json!({
-        "success": true,
-        "session_id": id.as_str(),
-        "status": if status == "running" { "stopping" } else { status },
-    })))
+    Ok(HttpResponse::Ok().json(SessionAnswer {
+        success: true,
+        session_id: id.into_inner(),
+        status: match status {
+            SessionStatus::Running => SessionStatus::Stopping,
+            done => done,
+        },
+    }))
 }
