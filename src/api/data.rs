@@ -115,10 +115,13 @@ async fn load(
     );
     let checked = req.clone();
     web::block(move || check_request_budget(&store, &checked, limit))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .await?
         .map_err(|e| ApiError::field("body -> start_date", e.to_string()))?;
-    let id = state.data.send(StartLoad(req)).await?;
+    let id = state
+        .data
+        .send(StartLoad(req))
+        .await
+        .map_err(ApiError::mailbox("DataManager"))?;
     Ok(ok(json!({
         "status": "started",
         "operation_id": id,
@@ -136,9 +139,7 @@ async fn load(
 /// Reads a series off the arbiter thread.
 async fn read(store: &BarStore, symbol: Symbol, tf: Timeframe) -> Result<Bars, ApiError> {
     let store = store.clone();
-    Ok(web::block(move || store.read(&symbol, tf))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??)
+    Ok(web::block(move || store.read(&symbol, tf)).await??)
 }
 
 /// KTRDR writes bar dates as naive UTC: `2013-02-25T00:00:00`.
@@ -245,8 +246,7 @@ async fn symbols(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
         }
         out
     })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    .await?;
     let data: Vec<Value> = listed
         .into_iter()
         .map(|(symbol, series)| {

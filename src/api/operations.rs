@@ -92,7 +92,11 @@ async fn list(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let filter = query.to_filter()?;
-    let page = state.tracker.send(ListOperations(filter)).await?;
+    let page = state
+        .tracker
+        .send(ListOperations(filter))
+        .await
+        .map_err(ApiError::mailbox("ProgressTracker"))?;
     Ok(HttpResponse::Ok().json(json!({
         "success": true,
         "data": page.operations.iter().map(summary).collect::<Vec<_>>(),
@@ -112,7 +116,8 @@ async fn find(state: &AppState, raw: &str) -> Result<OperationRecord, ApiError> 
     state
         .tracker
         .send(GetOperation(id))
-        .await?
+        .await
+        .map_err(ApiError::mailbox("ProgressTracker"))?
         .ok_or_else(|| ApiError::NotFound(format!("Operation not found: {raw}")))
 }
 
@@ -166,7 +171,11 @@ async fn cancel(
         .reason
         .or_else(|| query.into_inner().reason)
         .unwrap_or_else(|| "user request".into());
-    let record = state.tracker.send(CancelOperation { id, reason }).await??;
+    let record = state
+        .tracker
+        .send(CancelOperation { id, reason })
+        .await
+        .map_err(ApiError::mailbox("ProgressTracker"))??;
     Ok(HttpResponse::Ok().json(json!({
         "success": true,
         "data": {

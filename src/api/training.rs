@@ -10,6 +10,7 @@ use crate::http::json::{parse_date, parse_field, ValidJson};
 use crate::training::manager::{StartTraining, TrainingRequest};
 use crate::training::storage;
 use ktrdr_core::mode::LoadMode;
+use ktrdr_core::strategy::StrategyFile;
 use ktrdr_core::strategy::{self, Strategy};
 use ktrdr_core::timeframe::{Symbol, Timeframe};
 
@@ -72,30 +73,13 @@ async fn start(
         .transpose()?;
     let dir = state.settings.paths.strategies_dir.clone();
     let name = body.strategy_name.clone();
-    let (path, yaml, strategy) = web::block(move || {
-        let path = strategy::locate(&dir, &name)?;
-        let yaml = std::fs::read_to_string(&path).map_err(|e| strategy::StrategyError {
-            path: String::new(),
-            reason: format!("cannot read {}: {e}", path.display()),
-        })?;
-        let parsed = Strategy::from_yaml(&yaml).map_err(|e| strategy::StrategyError {
-            path: e.path.clone(),
-            reason: format!("{}: {e}", path.display()),
-        })?;
-        Ok::<_, strategy::StrategyError>((path, yaml, parsed))
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
-    .map_err(|e| {
-        if e.path == "strategy_name" {
-            ApiError::field("body -> strategy_name", e.reason)
-        } else {
-            ApiError::field(
-                "body -> strategy_name",
-                format!("invalid strategy: {}", e.reason),
-            )
-        }
-    })?;
+    let StrategyFile {
+        path,
+        yaml,
+        strategy,
+    } = web::block(move || strategy::load(&dir, &name))
+        .await?
+        .map_err(|e| ApiError::field("body -> strategy_name", e.to_string()))?;
     let strategy = strategy
         .with_scope(symbols, timeframes)
         .map_err(|e| ApiError::field("body", e.to_string()))?;
@@ -113,7 +97,8 @@ async fn start(
             end,
             data_mode,
         }))
-        .await?;
+        .await
+        .map_err(ApiError::mailbox("TrainingManager"))?;
     Ok(HttpResponse::Ok().json(json!({
         "success": true,
         "task_id": id,
@@ -145,9 +130,7 @@ where
 async fn file_list(
     build: impl FnOnce() -> Vec<serde_json::Value> + Send + 'static,
 ) -> Result<HttpResponse, ApiError> {
-    let list = web::block(build)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let list = web::block(build).await?;
     Ok(HttpResponse::Ok().json(json!({
         "success": true,
         "data": list,

@@ -484,7 +484,7 @@ impl LoadJob {
                 Ok(bars) => bars,
                 Err(e) => {
                     tracing::warn!(error = %e, start = %seg.start, end = %seg.end, "segment failed");
-                    out.failed.push((seg, e.0));
+                    out.failed.push((seg, e.to_string()));
                     continue;
                 }
             };
@@ -511,16 +511,19 @@ fn well_formed(bars: Bars, tf: Timeframe) -> Result<Bars, SourceError> {
     if bars.is_consistent() {
         return Ok(bars);
     }
-    Err(SourceError(format!(
-        "malformed {tf} answer: columns of different lengths (time {}, open {}, high {}, \
-         low {}, close {}, volume {})",
-        bars.time.len(),
-        bars.open.len(),
-        bars.high.len(),
-        bars.low.len(),
-        bars.close.len(),
-        bars.volume.len()
-    )))
+    Err(SourceError::Malformed {
+        timeframe: tf,
+        reason: format!(
+            "columns of different lengths (time {}, open {}, high {}, low {}, close {}, \
+             volume {})",
+            bars.time.len(),
+            bars.open.len(),
+            bars.high.len(),
+            bars.low.len(),
+            bars.close.len(),
+            bars.volume.len()
+        ),
+    })
 }
 
 /// Segments joined into contiguous ranges, in time order.

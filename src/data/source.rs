@@ -7,16 +7,34 @@ use chrono::{DateTime, Utc};
 use ktrdr_actors::host_client::{HostClient, HostServiceError};
 use ktrdr_core::protocol::ib::{HeadTimestampAnswer, HistoricalAnswer, HistoricalRequest};
 
-use crate::data::provider::BarProvider;
+use crate::data::provider::{BarProvider, ProviderError};
 use ktrdr_core::bars::Bars;
 use ktrdr_core::timeframe::{Symbol, Timeframe};
 
-/// A fetch that failed, with the text to show the user.
+/// Why a fetch failed; its text is shown to the user.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{0}")]
-pub struct SourceError(pub String);
+pub enum SourceError {
+    /// The host service refused with its own reason (`detail` of its error envelope).
+    #[error("{service} ({status}): {detail}")]
+    Refused {
+        service: String,
+        status: u16,
+        detail: String,
+    },
+    /// The host service could not be used (down, timed out, unreadable answer).
+    #[error("{0}")]
+    Host(HostServiceError),
+    /// The in-process provider could not answer.
+    #[error("{0}")]
+    Provider(#[from] ProviderError),
+    /// The answer arrived but cannot be bars of what was asked.
+    #[error("malformed {timeframe} answer: {reason}")]
+    Malformed {
+        timeframe: Timeframe,
+        reason: String,
+    },
+}
 
-/// The host's own message when it sent one (`detail` of its error envelope).
 fn host_error(e: HostServiceError) -> SourceError {
     if let HostServiceError::Status {
         status,
@@ -29,10 +47,14 @@ fn host_error(e: HostServiceError) -> SourceError {
             .ok()
             .and_then(|v| v["detail"].as_str().map(str::to_owned))
         {
-            return SourceError(format!("{service} ({status}): {detail}"));
+            return SourceError::Refused {
+                service: service.clone(),
+                status: *status,
+                detail,
+            };
         }
     }
-    SourceError(e.to_string())
+    SourceError::Host(e)
 }
 
 /// The bar source of a load (see the module docs).
@@ -65,7 +87,7 @@ impl BarSource {
             Self::Local(provider) => provider
                 .historical(symbol.clone(), timeframe, start, end)
                 .await
-                .map_err(|e| SourceError(e.to_string())),
+                .map_err(SourceError::from),
         }
     }
 
@@ -88,7 +110,7 @@ impl BarSource {
             Self::Local(provider) => provider
                 .head_timestamp(symbol.clone(), timeframe)
                 .await
-                .map_err(|e| SourceError(e.to_string())),
+                .map_err(SourceError::from),
         }
     }
 }

@@ -152,9 +152,16 @@ impl From<StoreError> for ApiError {
     }
 }
 
-impl From<actix::MailboxError> for ApiError {
-    fn from(e: actix::MailboxError) -> Self {
-        Self::Unavailable(format!("operation tracker unavailable: {e}"))
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        Self::Internal(format!("a worker thread failed: {e}"))
+    }
+}
+
+impl ApiError {
+    /// For a message to an actor that did not answer (its mailbox closed): names the actor.
+    pub fn mailbox(actor: &'static str) -> impl FnOnce(actix::MailboxError) -> Self {
+        move |e| Self::Unavailable(format!("{actor} unavailable: {e}"))
     }
 }
 

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use polars::prelude::PolarsError;
 use serde::{Deserialize, Serialize};
 
 use super::indicators::add_indicators;
@@ -117,22 +118,44 @@ pub struct Prepared {
     pub total_bars: usize,
 }
 
+/// Why features could not be made from the bars given.
+#[derive(Debug, thiserror::Error)]
+pub enum FeatureError {
+    /// The indicator or fuzzy frame work failed.
+    #[error("computing indicators: {0}")]
+    Frame(#[from] PolarsError),
+    /// The strategy needs a series the run was not given.
+    #[error("no {symbol} {timeframe} data was given")]
+    MissingSeries {
+        symbol: Symbol,
+        timeframe: Timeframe,
+    },
+    /// A series is empty in the run's range.
+    #[error("no {symbol} {timeframe} data in the range: load it first (ktrdr data load {symbol} -t {timeframe})")]
+    EmptySeries {
+        symbol: Symbol,
+        timeframe: Timeframe,
+    },
+    /// Too few rows left to train on.
+    #[error(
+        "only {0} training samples after indicators warm-up and labelling: use more bars or \
+         shorter indicator periods"
+    )]
+    TooFewSamples(usize),
+}
+
 /// Feature values of one timeframe of one symbol: columns by name, one value per bar.
 struct TimeframeFeatures {
     time: Vec<i64>,
     columns: Vec<Vec<f64>>,
 }
 
-fn fuzzify(strategy: &Strategy, bars: &Bars) -> Result<TimeframeFeatures, String> {
-    let frame = to_frame(bars).map_err(|e| e.to_string())?;
-    let frame = add_indicators(&frame, &strategy.indicators).map_err(|e| e.to_string())?;
-    let column = |name: &str| -> Result<Vec<f64>, String> {
-        let c = frame.column(name).map_err(|e| e.to_string())?;
-        Ok(c.f64()
-            .map_err(|e| e.to_string())?
-            .iter()
-            .map(|v| v.unwrap_or(f64::NAN))
-            .collect())
+fn fuzzify(strategy: &Strategy, bars: &Bars) -> Result<TimeframeFeatures, FeatureError> {
+    let frame = to_frame(bars)?;
+    let frame = add_indicators(&frame, &strategy.indicators)?;
+    let column = |name: &str| -> Result<Vec<f64>, FeatureError> {
+        let c = frame.column(name)?;
+        Ok(c.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
     };
     let mut columns = Vec::new();
     for f in &strategy.fuzzy {
@@ -181,7 +204,7 @@ fn align(base: &[i64], base_len: i64, other: &[i64], other_len: i64) -> Vec<Opti
 fn symbol_samples(
     strategy: &Strategy,
     series: &BTreeMap<Timeframe, Bars>,
-) -> Result<Samples, String> {
+) -> Result<Samples, FeatureError> {
     let base_tf = strategy.base_timeframe;
     let base = &series[&base_tf];
     let mut per_tf: Vec<(Timeframe, TimeframeFeatures)> = Vec::new();
@@ -238,7 +261,7 @@ fn symbol_samples(
 pub fn prepare(
     strategy: &Strategy,
     series: &BTreeMap<(Symbol, Timeframe), Bars>,
-) -> Result<Prepared, String> {
+) -> Result<Prepared, FeatureError> {
     let names = strategy.feature_names();
     let mut prepared = Prepared {
         feature_names: names.clone(),
@@ -260,13 +283,18 @@ pub fn prepare(
     for symbol in &strategy.symbols {
         let mut by_tf = BTreeMap::new();
         for tf in &strategy.timeframes {
-            let bars = series
-                .get(&(symbol.clone(), *tf))
-                .ok_or_else(|| format!("no {symbol} {tf} data was given"))?;
+            let bars =
+                series
+                    .get(&(symbol.clone(), *tf))
+                    .ok_or_else(|| FeatureError::MissingSeries {
+                        symbol: symbol.clone(),
+                        timeframe: *tf,
+                    })?;
             if bars.is_empty() {
-                return Err(format!(
-                    "no {symbol} {tf} data in the range: load it first (ktrdr data load {symbol} -t {tf})"
-                ));
+                return Err(FeatureError::EmptySeries {
+                    symbol: symbol.clone(),
+                    timeframe: *tf,
+                });
             }
             by_tf.insert(*tf, bars.clone());
         }
@@ -283,11 +311,7 @@ pub fn prepare(
         prepared.test.extend(&s.slice(n_train + n_val, n));
     }
     if prepared.train.rows() < 10 {
-        return Err(format!(
-            "only {} training samples after indicators warm-up and labelling: use more bars \
-             or shorter indicator periods",
-            prepared.train.rows()
-        ));
+        return Err(FeatureError::TooFewSamples(prepared.train.rows()));
     }
     if strategy.model.features.scale_features {
         let scaler = Scaler::fit(&prepared.train);

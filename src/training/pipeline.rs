@@ -37,7 +37,8 @@ fn date(ms: Option<i64>) -> Value {
 pub fn run(input: RunInput, obs: &mut dyn Observer) -> Result<Value, TrainError> {
     let s = &input.strategy;
     obs.stage("Preparing features");
-    let prepared: Prepared = prepare(s, &input.series).map_err(TrainError::Failed)?;
+    let prepared: Prepared =
+        prepare(s, &input.series).map_err(|e| TrainError::Failed(e.to_string()))?;
     if obs.cancelled() {
         return Err(TrainError::Cancelled);
     }
@@ -136,7 +137,7 @@ pub fn run(input: RunInput, obs: &mut dyn Observer) -> Result<Value, TrainError>
             metadata,
         },
     )
-    .map_err(TrainError::Failed)?;
+    .map_err(|e| TrainError::Failed(e.to_string()))?;
     obs.stage(&format!("Model saved to {}", path_string(&path)));
     Ok(json!({
         "model_path": path_string(&path),

@@ -23,8 +23,43 @@ pub struct ModelFiles<'a> {
     pub metadata: Value,
 }
 
-fn io(path: &Path) -> impl Fn(std::io::Error) -> String + '_ {
-    move |e| format!("{}: {e}", path.display())
+/// Why a model folder could not be written or read. Files are named relative to the models
+/// folder: messages reach API clients.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelStoreError {
+    /// The file system refused.
+    #[error("model store: {file}: {source}")]
+    Io {
+        file: String,
+        source: std::io::Error,
+    },
+    /// A file of the folder is missing a part or does not parse.
+    #[error("model file {file} is unreadable: {reason}")]
+    Unreadable { file: String, reason: String },
+    /// The weights could not be saved or loaded.
+    #[error("model weights {file}: {reason}")]
+    Weights { file: String, reason: String },
+    /// Concurrent saves kept taking every version number tried.
+    #[error("could not pick a version folder under {0}")]
+    NoVersion(String),
+}
+
+/// `path` as the last two parts (`{strategy}/{file}` or `{tf}_v{N}/{file}`).
+fn short(path: &Path) -> String {
+    let parts: Vec<String> = path
+        .iter()
+        .rev()
+        .take(2)
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    parts.into_iter().rev().collect::<Vec<_>>().join("/")
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> ModelStoreError + '_ {
+    move |source| ModelStoreError::Io {
+        file: short(path),
+        source,
+    }
 }
 
 /// The next version number under `models/{strategy}` for `timeframe`.
@@ -47,7 +82,11 @@ fn next_version(dir: &Path, timeframe: &str) -> u32 {
 }
 
 /// Saves a trained model; returns its folder.
-pub fn save(models_dir: &Path, model: &Mlp, files: &ModelFiles) -> Result<PathBuf, String> {
+pub fn save(
+    models_dir: &Path,
+    model: &Mlp,
+    files: &ModelFiles,
+) -> Result<PathBuf, ModelStoreError> {
     let s = files.strategy;
     let dir = models_dir.join(&s.name);
     fs::create_dir_all(&dir).map_err(io(&dir))?;
@@ -56,13 +95,20 @@ pub fn save(models_dir: &Path, model: &Mlp, files: &ModelFiles) -> Result<PathBu
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tmp = dir.join(format!(".tmp_{}_{n}", std::process::id()));
     fs::create_dir_all(&tmp).map_err(io(&tmp))?;
-    let write = || -> Result<PathBuf, String> {
+    let write = || -> Result<PathBuf, ModelStoreError> {
         model
             .save(&tmp.join("model.pt"))
-            .map_err(|e| format!("saving the weights: {e}"))?;
-        let json_file = |name: &str, v: &Value| -> Result<(), String> {
+            .map_err(|e| ModelStoreError::Weights {
+                file: "model.pt".into(),
+                reason: e.to_string(),
+            })?;
+        let json_file = |name: &str, v: &Value| -> Result<(), ModelStoreError> {
             let p = tmp.join(name);
-            let text = serde_json::to_string_pretty(v).map_err(|e| e.to_string())?;
+            let text =
+                serde_json::to_string_pretty(v).map_err(|e| ModelStoreError::Unreadable {
+                    file: name.to_owned(),
+                    reason: e.to_string(),
+                })?;
             fs::write(&p, text).map_err(io(&p))
         };
         json_file(
@@ -94,10 +140,7 @@ pub fn save(models_dir: &Path, model: &Mlp, files: &ModelFiles) -> Result<PathBu
                 return Ok(target);
             }
         }
-        Err(format!(
-            "could not pick a version folder under {}",
-            dir.display()
-        ))
+        Err(ModelStoreError::NoVersion(s.name.clone()))
     };
     let result = write();
     if result.is_err() {
@@ -115,29 +158,37 @@ pub struct StoredModel {
 }
 
 /// Loads a model folder written by [`save`].
-pub fn load(dir: &Path, device: Device) -> Result<StoredModel, String> {
-    let read = |name: &str| -> Result<Value, String> {
+pub fn load(dir: &Path, device: Device) -> Result<StoredModel, ModelStoreError> {
+    let unreadable = |file: &str, reason: String| ModelStoreError::Unreadable {
+        file: short(&dir.join(file)),
+        reason,
+    };
+    let read = |name: &str| -> Result<Value, ModelStoreError> {
         let p = dir.join(name);
         let text = fs::read_to_string(&p).map_err(io(&p))?;
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))
+        serde_json::from_str(&text).map_err(|e| unreadable(name, e.to_string()))
     };
     let config = read("config.json")?;
     let features = read("features.json")?;
     let yaml = config["strategy_yaml"]
         .as_str()
-        .ok_or("config.json has no strategy_yaml")?;
-    let strategy = Strategy::from_yaml(yaml).map_err(|e| e.to_string())?;
+        .ok_or_else(|| unreadable("config.json", "no strategy_yaml".into()))?;
+    let strategy =
+        Strategy::from_yaml(yaml).map_err(|e| unreadable("config.json", e.to_string()))?;
     let feature_names: Vec<String> = serde_json::from_value(features["feature_names"].clone())
-        .map_err(|e| format!("features.json: {e}"))?;
+        .map_err(|e| unreadable("features.json", e.to_string()))?;
     let scaler: Option<Scaler> = serde_json::from_value(features["scaler"].clone())
-        .map_err(|e| format!("features.json: {e}"))?;
+        .map_err(|e| unreadable("features.json", e.to_string()))?;
     let model = Mlp::load(
         &dir.join("model.pt"),
         feature_names.len(),
         &strategy.model.architecture,
         device,
     )
-    .map_err(|e| format!("{}: {e}", dir.join("model.pt").display()))?;
+    .map_err(|e| ModelStoreError::Weights {
+        file: short(&dir.join("model.pt")),
+        reason: e.to_string(),
+    })?;
     Ok(StoredModel {
         model,
         feature_names,

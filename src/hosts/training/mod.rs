@@ -146,9 +146,7 @@ fn memory() -> Value {
 
 async fn start(state: web::Data<TrainingHost>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     // A run's bars can be large: parse them off the server's threads.
-    let body: StartRequest = web::block(move || parse_json(&body))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let body: StartRequest = web::block(move || parse_json(&body)).await??;
     let strategy = Strategy::from_yaml(&body.strategy_yaml)
         .map_err(|e| ApiError::field("body -> strategy_yaml", e.to_string()))?;
     let symbols = body

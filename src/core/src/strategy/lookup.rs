@@ -2,7 +2,50 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{err, StrategyError};
+use super::{err, Strategy, StrategyError};
+
+/// Why a named strategy could not be loaded from its folder. Messages name the strategy, never
+/// the folder: they reach API clients.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StrategyFileError {
+    /// The name is not a plain name, or no file has it.
+    #[error("{}", .0.reason)]
+    Name(StrategyError),
+    /// The file exists but cannot be read.
+    #[error("cannot read strategy {name}: {reason}")]
+    Unreadable { name: String, reason: String },
+    /// The file is not a valid strategy.
+    #[error("invalid strategy: {file}: {error}")]
+    Invalid { file: String, error: StrategyError },
+}
+
+/// A strategy loaded by name: its file, its text and the checked strategy.
+#[derive(Debug, Clone)]
+pub struct StrategyFile {
+    pub path: PathBuf,
+    pub yaml: String,
+    pub strategy: Strategy,
+}
+
+/// Finds, reads and checks the strategy `name` in `dir` (blocking).
+pub fn load(dir: &Path, name: &str) -> Result<StrategyFile, StrategyFileError> {
+    let path = locate(dir, name).map_err(StrategyFileError::Name)?;
+    let file = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let yaml = std::fs::read_to_string(&path).map_err(|e| StrategyFileError::Unreadable {
+        name: name.to_owned(),
+        reason: e.to_string(),
+    })?;
+    let strategy =
+        Strategy::from_yaml(&yaml).map_err(|error| StrategyFileError::Invalid { file, error })?;
+    Ok(StrategyFile {
+        path,
+        yaml,
+        strategy,
+    })
+}
 
 /// The file for a strategy name in `dir`: `{dir}/{name}.yaml` (or `.yml`). The name must be
 /// a plain name, so a request cannot reach outside the folder.
@@ -27,8 +70,7 @@ pub fn locate(dir: &Path, name: &str) -> Result<PathBuf, StrategyError> {
     Err(err(
         "strategy_name",
         format!(
-            "strategy not found: {stem} (in {}; available: {})",
-            dir.display(),
+            "strategy not found: {stem} (available: {})",
             if known.is_empty() {
                 "none".to_owned()
             } else {

@@ -16,7 +16,7 @@ mod check;
 mod lookup;
 mod raw;
 
-pub use lookup::{list, locate};
+pub use lookup::{list, load, locate, StrategyFile, StrategyFileError};
 use raw::Raw;
 
 use crate::fuzzy::FuzzyFeature;
