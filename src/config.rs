@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use figment::providers::{Format, Toml};
+use figment::Figment;
 use serde::Deserialize;
 
 /// The defaults shipped in `config/default.toml`.
@@ -134,15 +136,28 @@ impl Settings {
     }
 
     /// Loads the settings with `env` as the environment (tests pass their own).
+    /// Layers, each over the one before: the compiled-in defaults, the file `KTRDR_CONFIG`
+    /// names (any subset of the keys), then the environment variables.
     pub fn from_env(env: &HashMap<String, String>) -> Result<Self, ConfigError> {
-        let mut settings: Settings = parse_file("config/default.toml", DEFAULTS)?;
+        let mut layers = Figment::from(Toml::string(DEFAULTS));
+        let mut source = "config/default.toml".to_owned();
         if let Some(path) = env.get("KTRDR_CONFIG") {
-            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::InvalidFile {
-                path: path.clone(),
-                reason: e.to_string(),
-            })?;
-            settings = parse_file(path, &text)?;
+            if !std::path::Path::new(path).is_file() {
+                return Err(ConfigError::InvalidFile {
+                    path: path.clone(),
+                    reason: "no such file".into(),
+                });
+            }
+            layers = layers.merge(Toml::file_exact(path));
+            source = path.clone();
         }
+        let mut settings: Settings =
+            layers
+                .extract()
+                .map_err(|e: figment::Error| ConfigError::InvalidFile {
+                    path: source,
+                    reason: e.to_string(),
+                })?;
         settings.apply_env(env)?;
         Ok(settings)
     }
@@ -289,13 +304,6 @@ impl Settings {
     }
 }
 
-fn parse_file(path: &str, text: &str) -> Result<Settings, ConfigError> {
-    toml::from_str(text).map_err(|e| ConfigError::InvalidFile {
-        path: path.to_owned(),
-        reason: e.to_string(),
-    })
-}
-
 fn set_parsed<T: std::str::FromStr>(
     slot: &mut T,
     value: Option<&str>,
@@ -413,5 +421,26 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("data_dri"), "{err}");
+    }
+
+    /// A partial settings file overrides only the keys it names: the rest keep their
+    /// defaults, and the environment still wins over the file.
+    #[test]
+    fn partial_file_overrides_one_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("partial.toml");
+        std::fs::write(&path, "[server]\nport = 9100\n").unwrap();
+        let file = path.to_str().unwrap();
+        let s = Settings::from_env(&env(&[("KTRDR_CONFIG", file)])).unwrap();
+        assert_eq!(s.server.port, 9100);
+        assert_eq!(s.server.host, "127.0.0.1", "the default stays");
+        assert_eq!(s.data.load_concurrency, 5, "other sections stay");
+        let s =
+            Settings::from_env(&env(&[("KTRDR_CONFIG", file), ("KTRDR_PORT", "9200")])).unwrap();
+        assert_eq!(s.server.port, 9200);
+        let err = Settings::from_env(&env(&[("KTRDR_CONFIG", "/nonexistent/k.toml")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no such file"), "{err}");
     }
 }

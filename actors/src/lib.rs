@@ -13,9 +13,11 @@
 //! - [`subscribers`]: per-subscriber delivery with coalescing, so a slow subscriber delays no one.
 //! - [`job`]: operation actors (cancel = stop the actor), the job trait, the progress reporter,
 //!   blocking work that the cancel waits for.
+//! - [`backoff`]: exponential backoff with jitter, the one retry schedule.
 //! - [`host_client`]: the HostServiceClient actor: pooled awc client, retries with backoff and
 //!   jitter, typed errors, health check and statistics.
 
+pub mod backoff;
 pub mod events;
 pub mod host_client;
 pub mod job;

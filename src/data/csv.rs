@@ -6,6 +6,7 @@
 use std::io::Write;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use polars::prelude::{CsvReadOptions, SerReader};
 
 use ktrdr_core::bars::{Bar, Bars};
 
@@ -18,6 +19,9 @@ pub enum CsvError {
     MissingColumn(&'static str, String),
     #[error("line {line}: {reason}")]
     Line { line: usize, reason: String },
+    /// The text is not CSV polars can split (unbalanced quotes, ragged lines).
+    #[error("not a readable CSV file: {0}")]
+    Malformed(String),
 }
 
 const DATE_NAMES: [&str; 5] = ["date", "datetime", "timestamp", "time", ""];
@@ -56,33 +60,46 @@ pub fn parse_time(s: &str) -> Option<i64> {
     })
 }
 
-/// Reads bars from CSV text, in file order (validation sorts and dedupes).
+/// Reads bars from CSV text, in file order (validation sorts and dedupes). The text is split
+/// into fields by polars' CSV reader (quoted fields, quoted commas, CRLF), every column read
+/// as text; dates and numbers are then parsed here so that an error names its line (lines
+/// count from the header, line 1; blank lines are skipped and not counted).
 pub fn parse(text: &str) -> Result<Bars, CsvError> {
-    let mut lines = text.lines().enumerate();
-    let header = loop {
-        match lines.next() {
-            None => return Err(CsvError::Empty),
-            Some((_, l)) if l.trim().is_empty() => continue,
-            Some((_, l)) => break l,
-        }
-    };
-    let names: Vec<String> = header
-        .split(',')
-        .map(|h| h.trim().trim_matches('"').to_ascii_lowercase())
+    if text.trim().is_empty() {
+        return Err(CsvError::Empty);
+    }
+    let frame = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .into_reader_with_file_handle(std::io::Cursor::new(text.as_bytes()))
+        .finish()
+        .map_err(|e| CsvError::Malformed(e.to_string()))?;
+    let header = frame
+        .get_column_names()
+        .iter()
+        .map(|n| n.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
+    let names: Vec<String> = frame
+        .get_column_names()
+        .iter()
+        .map(|h| h.trim().to_ascii_lowercase())
         .collect();
     let find = |want: &'static str| {
         names
             .iter()
             .position(|n| n == want)
-            .ok_or_else(|| CsvError::MissingColumn(want, header.to_owned()))
+            .ok_or_else(|| CsvError::MissingColumn(want, header.clone()))
     };
-    let date_col = if DATE_NAMES.contains(&names[0].as_str()) {
+    // KTRDR writes the date column without a name; polars calls it `column_1`.
+    let unnamed_first = names[0].is_empty() || names[0] == "column_1";
+    let date_col = if unnamed_first || DATE_NAMES.contains(&names[0].as_str()) {
         0
     } else {
         names
             .iter()
             .position(|n| DATE_NAMES.contains(&n.as_str()))
-            .ok_or_else(|| CsvError::MissingColumn("date", header.to_owned()))?
+            .ok_or_else(|| CsvError::MissingColumn("date", header.clone()))?
     };
     let cols = [
         find("open")?,
@@ -91,30 +108,30 @@ pub fn parse(text: &str) -> Result<Bars, CsvError> {
         find("close")?,
         find("volume")?,
     ];
-    let mut bars = Bars::default();
-    for (i, line) in lines {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let fields: Vec<&str> = line.split(',').collect();
+    let text_column = |c: usize| -> Result<Vec<Option<&str>>, CsvError> {
+        let column = frame
+            .select_at_idx(c)
+            .ok_or_else(|| CsvError::Malformed(format!("no column {c}")))?
+            .str()
+            .map_err(|e| CsvError::Malformed(e.to_string()))?;
+        Ok(column.iter().collect())
+    };
+    let dates = text_column(date_col)?;
+    let values = cols
+        .iter()
+        .map(|&c| text_column(c))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut bars = Bars::with_capacity(frame.height());
+    for (row, date) in dates.iter().enumerate() {
         let bad = |reason: String| CsvError::Line {
-            line: i + 1,
+            line: row + 2,
             reason,
         };
-        let field = |c: usize| {
-            fields.get(c).map(|f| f.trim()).ok_or_else(|| {
-                bad(format!(
-                    "has {} fields, header has {}",
-                    fields.len(),
-                    names.len()
-                ))
-            })
-        };
-        let time = parse_time(field(date_col)?)
-            .ok_or_else(|| bad(format!("unreadable date {:?}", fields[date_col])))?;
+        let date = date.unwrap_or_default().trim();
+        let time = parse_time(date).ok_or_else(|| bad(format!("unreadable date {date:?}")))?;
         let mut v = [0.0; 5];
-        for (slot, &c) in v.iter_mut().zip(&cols) {
-            let f = field(c)?;
+        for ((slot, column), &c) in v.iter_mut().zip(&values).zip(&cols) {
+            let f = column[row].unwrap_or_default().trim();
             *slot = if f.is_empty() {
                 f64::NAN
             } else {
@@ -214,6 +231,26 @@ mod tests {
         );
         let err = parse("date,open,high,low,close,volume\n2024-01-01,1,x,1,1,1\n").unwrap_err();
         assert!(err.to_string().contains("column high"), "{err}");
+    }
+
+    /// Quoted fields, a quoted comma in a column ktrdr does not read, and CRLF line ends: the
+    /// fields stay in their columns (splitting on every comma would shift them).
+    #[test]
+    fn quoted_fields() {
+        let text = "\"Date\",\"Name\",\"Open\",\"High\",\"Low\",\"Close\",\"Volume\"\r\n\
+                    \"2024-01-02\",\"Alphabet, Inc.\",\"10.5\",\"11\",\"10\",\"10.75\",\"1200\"\r\n\
+                    2024-01-03,\"Alphabet, Inc. \"\"C\"\"\",10.75,12,10.5,11.5,1300\r\n";
+        let b = parse(text).unwrap();
+        assert_eq!(b.len(), 2);
+        assert_eq!(b.open, vec![10.5, 10.75]);
+        assert_eq!(b.close, vec![10.75, 11.5]);
+        assert_eq!(b.volume, vec![1200.0, 1300.0]);
+        assert_eq!(
+            DateTime::from_timestamp_millis(b.time[1])
+                .unwrap()
+                .to_rfc3339(),
+            "2024-01-03T00:00:00+00:00"
+        );
     }
 
     /// What `write` writes, `parse` reads back.

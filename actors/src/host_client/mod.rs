@@ -15,9 +15,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::backoff::Backoff;
 use actix::prelude::*;
 use awc::http::Method;
-use rand::Rng;
 use serde::Serialize;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
@@ -224,13 +224,14 @@ impl Handler<GetStats> for HostServiceClient {
     }
 }
 
-/// Exponential backoff with jitter: a random value in [d/2, d], d = base * 2^(attempt-1).
+/// The wait before retry `attempt` ([`Backoff`] with jitter).
 fn backoff(config: &HostClientConfig, attempt: u32) -> Duration {
-    let exp = config
-        .backoff_base
-        .saturating_mul(1 << attempt.saturating_sub(1).min(16));
-    let d = exp.min(config.backoff_max);
-    d.mul_f64(rand::thread_rng().gen_range(0.5..=1.0))
+    Backoff {
+        base: config.backoff_base,
+        max: config.backoff_max,
+        jitter: true,
+    }
+    .delay(attempt)
 }
 
 async fn send_once(

@@ -27,6 +27,7 @@ use super::contracts::{
 use super::pacing::{Pacer, PacingRules, RequestKey};
 use crate::config::IbGatewaySettings;
 use crate::data::provider::{BarProvider, ProviderError, SymbolInfo};
+use ktrdr_actors::backoff::Backoff;
 use ktrdr_core::bars::{Bar, Bars};
 use ktrdr_core::timeframe::{Symbol, Timeframe};
 
@@ -114,7 +115,13 @@ impl GatewayProvider {
         });
         let weak = Arc::downgrade(&p);
         actix_web::rt::spawn(async move {
-            let mut backoff = StdDuration::from_secs(1);
+            // Reconnect attempts since the link was last up.
+            let schedule = Backoff {
+                base: StdDuration::from_secs(1),
+                max: StdDuration::from_secs(30),
+                jitter: true,
+            };
+            let mut failures = 0u32;
             loop {
                 let Some(p) = weak.upgrade() else { return };
                 let alive = p
@@ -124,7 +131,7 @@ impl GatewayProvider {
                     .as_ref()
                     .is_some_and(|c| c.is_connected());
                 if alive {
-                    backoff = StdDuration::from_secs(1);
+                    failures = 0;
                     drop(p);
                     tokio::time::sleep(StdDuration::from_secs(2)).await;
                     continue;
@@ -166,8 +173,8 @@ impl GatewayProvider {
                     }
                 }
                 drop(p);
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(StdDuration::from_secs(30));
+                failures += 1;
+                tokio::time::sleep(schedule.delay(failures)).await;
             }
         });
         p
