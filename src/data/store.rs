@@ -334,28 +334,43 @@ fn no_nulls(column: &str, nulls: usize) -> PolarsResult<()> {
     Ok(())
 }
 
+/// Bars as the bytes of a Parquet file (the store's own layout), e.g. to send them.
+pub fn bars_to_parquet(bars: &Bars) -> PolarsResult<Vec<u8>> {
+    let mut out = Vec::new();
+    ParquetWriter::new(&mut out).finish(&mut to_frame(bars)?)?;
+    Ok(out)
+}
+
+/// Bars from the bytes of a Parquet file written by [`bars_to_parquet`] (or the store).
+pub fn bars_from_parquet(bytes: &[u8]) -> PolarsResult<Bars> {
+    let df = ParquetReader::new(std::io::Cursor::new(bytes)).finish()?;
+    bars_of_frame(&df)
+}
+
 fn read_parquet(path: &Path) -> Result<Bars, ReadError> {
     let file = File::open(path).map_err(|e| ReadError::Io(e, path.to_owned()))?;
     let decode = |e: PolarsError| ReadError::Decode(e.to_string());
     let df = ParquetReader::new(file).finish().map_err(decode)?;
+    bars_of_frame(&df).map_err(decode)
+}
+
+/// The bars of a frame in the store's layout (`date` and the OHLCV columns, no nulls).
+fn bars_of_frame(df: &DataFrame) -> PolarsResult<Bars> {
     let floats = |name: &str| -> PolarsResult<Vec<f64>> {
         let c = df.column(name)?.cast(&DataType::Float64)?;
         no_nulls(name, c.null_count())?;
         Ok(c.f64()?.into_no_null_iter().collect())
     };
-    let read = || -> PolarsResult<Bars> {
-        let date = df.column("date")?.cast(&DataType::Int64)?;
-        no_nulls("date", date.null_count())?;
-        Ok(Bars {
-            time: date.i64()?.into_no_null_iter().collect(),
-            open: floats("open")?,
-            high: floats("high")?,
-            low: floats("low")?,
-            close: floats("close")?,
-            volume: floats("volume")?,
-        })
-    };
-    read().map_err(decode)
+    let date = df.column("date")?.cast(&DataType::Int64)?;
+    no_nulls("date", date.null_count())?;
+    Ok(Bars {
+        time: date.i64()?.into_no_null_iter().collect(),
+        open: floats("open")?,
+        high: floats("high")?,
+        low: floats("low")?,
+        close: floats("close")?,
+        volume: floats("volume")?,
+    })
 }
 
 #[cfg(test)]

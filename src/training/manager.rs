@@ -23,12 +23,13 @@ use super::pipeline::{self, RunInput};
 use super::progress::ProgressObserver;
 use crate::data::calendar::Calendar;
 use crate::data::manager::{DataManager, LoadRequest, MakeLoadJob};
-use crate::data::store::BarStore;
+use crate::data::store::{bars_to_parquet, BarStore};
 use crate::operations::metadata;
 use ktrdr_core::bars::Bars;
 use ktrdr_core::mode::LoadMode;
 use ktrdr_core::protocol::training::{
-    Series, SessionAnswer, SessionStatus, StartRequest, StatusAnswer,
+    encode_run, SeriesHeader, SessionAnswer, SessionStatus, StartRequest, StatusAnswer,
+    RUN_CONTENT_TYPE,
 };
 use ktrdr_core::strategy::Strategy;
 use ktrdr_core::timeframe::{Symbol, Timeframe};
@@ -295,14 +296,20 @@ fn host_failed(host: &HostClient, what: &str, e: HostServiceError) -> JobError {
     ))
 }
 
-/// The request of the host's `POST /training/start`.
-pub fn host_start_request(
+/// The frame of the host's `POST /training/start`: the request and each series' bars as
+/// Parquet bytes (blocking: it encodes).
+pub fn host_start_frame(
     req: &TrainingRequest,
     run_id: &str,
     series: &BTreeMap<(Symbol, Timeframe), Bars>,
-) -> StartRequest {
+) -> Result<Vec<u8>, JobError> {
     let s = &req.strategy;
-    StartRequest {
+    let blobs = series
+        .values()
+        .map(bars_to_parquet)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| JobError::Failed(format!("encoding the bars: {e}")))?;
+    let header = StartRequest {
         run_id: Some(run_id.to_owned()),
         strategy_yaml: req.strategy_yaml.clone(),
         symbols: s.symbols.iter().map(ToString::to_string).collect(),
@@ -310,14 +317,16 @@ pub fn host_start_request(
         start_date: req.start.map(|d| d.to_rfc3339()),
         end_date: req.end.map(|d| d.to_rfc3339()),
         series: series
-            .iter()
-            .map(|((sym, tf), bars)| Series {
+            .keys()
+            .zip(&blobs)
+            .map(|((sym, tf), blob)| SeriesHeader {
                 symbol: sym.to_string(),
                 timeframe: tf.to_string(),
-                bars: bars.clone(),
+                bytes: blob.len() as u64,
             })
             .collect(),
-    }
+    };
+    Ok(encode_run(&header, &blobs))
 }
 
 async fn run_on_host(
@@ -328,13 +337,14 @@ async fn run_on_host(
 ) -> JobResult {
     let series = read_series(&req, store, &ctx).await?;
     stage(&ctx, "Sending the run to the training host");
-    let body = host_start_request(&req, ctx.id.as_str(), &series);
-    drop(series);
+    let (run_id, request) = (ctx.id.to_string(), req.clone());
+    let frame = ctx
+        .spawn_blocking(move || host_start_frame(&request, &run_id, &series))
+        .await??;
     let started: SessionAnswer = host
-        .post_as("/training/start", &body)
+        .post_bytes_as("/training/start", RUN_CONTENT_TYPE, frame.into())
         .await
         .map_err(|e| host_failed(&host, "did not start the run", e))?;
-    drop(body);
     let session = started.session_id;
     let mut guard = StopSession {
         host: host.clone(),

@@ -435,3 +435,44 @@ async fn data_mode_loads_before_training() {
         "{res}"
     );
 }
+
+/// The training host takes a run only as its binary frame: a JSON body (the old form, with
+/// bars as JSON numbers) is refused naming the content type; a cut frame names the body.
+#[actix_web::test]
+async fn training_host_takes_only_run_frames() {
+    let dir = tempfile::tempdir().unwrap();
+    let (host_url, _handle) = server::spawn_app(
+        server::bind("127.0.0.1", 0).unwrap(),
+        1,
+        training_host(TrainingHost::new(dir.path(), 1)),
+    )
+    .unwrap();
+    let (status, body) = post_json(
+        &format!("{host_url}/training/start"),
+        json!({"strategy_yaml": "x", "series": []}),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        body["error"]["details"][0]["field"],
+        "header -> content-type"
+    );
+    let mut res = awc::Client::default()
+        .post(format!("{host_url}/training/start"))
+        .insert_header((
+            "content-type",
+            ktrdr_core::protocol::training::RUN_CONTENT_TYPE,
+        ))
+        .send_body(vec![200u8, 0, 0, 0, b'{'])
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.unwrap();
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("frame ends before"),
+        "{body}"
+    );
+}

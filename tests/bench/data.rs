@@ -234,3 +234,39 @@ pub async fn cancel_mid_fetch(runs: usize) {
         &format!("{runs} loads, host latency 200 ms, HTTP round trip included"),
     );
 }
+
+/// A training run's bars on their way to the training host: 1M one-minute bars as JSON
+/// numbers (the form before the binary frame) against Parquet bytes in the run frame; size,
+/// and encode + decode time on the sending and receiving side.
+pub fn training_bars_transfer() {
+    use ktrdr::data::store::{bars_from_parquet, bars_to_parquet};
+    const N: usize = 1_000_000;
+    let bars = equity_minutes(N);
+    let t0 = Instant::now();
+    let json = serde_json::to_vec(&bars).unwrap();
+    let back: Bars = serde_json::from_slice(&json).unwrap();
+    let json_time = t0.elapsed();
+    assert_eq!(back, bars);
+    let t0 = Instant::now();
+    let parquet = bars_to_parquet(&bars).unwrap();
+    let back = bars_from_parquet(&parquet).unwrap();
+    let parquet_time = t0.elapsed();
+    assert_eq!(back, bars);
+    let mb = |n: usize| n as f64 / 1e6;
+    row(
+        "training host transfer of 1M 1m bars: JSON numbers vs Parquet frame",
+        format!(
+            "JSON {:.1} MB, {:.0} ms; Parquet {:.1} MB, {:.0} ms",
+            mb(json.len()),
+            json_time.as_secs_f64() * 1e3,
+            mb(parquet.len()),
+            parquet_time.as_secs_f64() * 1e3
+        ),
+        "smaller and faster",
+        &format!(
+            "encode + decode, one thread; Parquet is {:.1}x smaller, {:.1}x faster",
+            json.len() as f64 / parquet.len() as f64,
+            json_time.as_secs_f64() / parquet_time.as_secs_f64()
+        ),
+    );
+}

@@ -222,6 +222,7 @@ fn main() {
         }
         pooled_vs_unpooled(2000).await;
         data::pipeline_throughput();
+        data::training_bars_transfer();
         data::full_load_end_to_end().await;
         data::cancel_mid_fetch(50).await;
         training::throughput_and_overhead().await;

@@ -91,9 +91,20 @@ pub struct ServiceRequest {
     pub method: Method,
     /// Path under the base URL, with its query string: `/data/historical`.
     pub path: String,
-    pub body: Option<Value>,
+    pub body: Option<RequestBody>,
     /// Tripped when the caller gives up; the exchange is then dropped.
     pub cancel: CancellationToken,
+}
+
+/// What a request sends: JSON, or bytes of a given content type (cheap to clone, so a retry
+/// sends them again without a copy).
+#[derive(Debug, Clone)]
+pub enum RequestBody {
+    Json(Value),
+    Bytes {
+        content_type: &'static str,
+        bytes: bytes::Bytes,
+    },
 }
 
 /// The client's counters.
@@ -248,7 +259,16 @@ async fn send_once(
     };
     let request = client.request(msg.method.clone(), &url);
     let sent = match &msg.body {
-        Some(body) => request.send_json(body).await,
+        Some(RequestBody::Json(body)) => request.send_json(body).await,
+        Some(RequestBody::Bytes {
+            content_type,
+            bytes,
+        }) => {
+            request
+                .insert_header((awc::http::header::CONTENT_TYPE, *content_type))
+                .send_body(bytes.clone())
+                .await
+        }
         None => request.send().await,
     };
     let mut response = sent.map_err(|e| match e {
@@ -327,7 +347,7 @@ impl HostClient {
         &self,
         method: Method,
         path: &str,
-        body: Option<Value>,
+        body: Option<RequestBody>,
     ) -> Result<Value, HostServiceError> {
         let cancel = CancellationToken::new();
         let guard = cancel.clone().drop_guard();
@@ -351,7 +371,23 @@ impl HostClient {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Result<Value, HostServiceError> {
-        self.request(Method::POST, path, Some(body)).await
+        self.request(Method::POST, path, Some(RequestBody::Json(body)))
+            .await
+    }
+
+    /// `POST path` with `bytes` of `content_type`, the answer decoded as `T`.
+    pub async fn post_bytes_as<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        content_type: &'static str,
+        bytes: bytes::Bytes,
+    ) -> Result<T, HostServiceError> {
+        let body = RequestBody::Bytes {
+            content_type,
+            bytes,
+        };
+        let answer = self.request(Method::POST, path, Some(body)).await?;
+        self.decode(path, answer)
     }
 
     /// `GET path`, decoded as `T` (a protocol's answer type).

@@ -1,8 +1,9 @@
 //! `ktrdr training-host`: runs training sessions for a remote backend (CUDA when the machine
 //! has it).
 //!
-//! `POST /training/start` takes the strategy's YAML and the bars (the backend reads its store;
-//! the host needs no data folder) and starts a session on a blocking thread;
+//! `POST /training/start` takes a frame of the strategy's YAML and the scope (JSON) and each
+//! series' bars as Parquet bytes (`ktrdr_core::protocol::training`; the backend reads its
+//! store, the host needs no data folder) and starts a session on a blocking thread;
 //! `GET /training/status/{id}` answers its status, progress (the operations' shape) and
 //! metrics; `POST /training/stop/{id}` trips its token (the run stops within one batch
 //! window); `GET /health` reports the device and the sessions. Models are written under the
@@ -13,15 +14,19 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use ktrdr_actors::Progress;
-use ktrdr_core::protocol::training::{SessionAnswer, SessionStatus, StartRequest, StatusAnswer};
+use ktrdr_core::bars::Bars;
+use ktrdr_core::protocol::training::{
+    decode_run, SessionAnswer, SessionStatus, StartRequest, StatusAnswer, RUN_CONTENT_TYPE,
+};
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
+use crate::data::store::bars_from_parquet;
 use crate::http::error::ApiError;
-use crate::http::json::{parse_date, parse_json};
+use crate::http::json::parse_date;
 use crate::training::device;
 use crate::training::model::TrainError;
 use crate::training::pipeline::{self, RunInput};
@@ -144,9 +149,38 @@ fn memory() -> Value {
     })
 }
 
-async fn start(state: web::Data<TrainingHost>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
-    // A run's bars can be large: parse them off the server's threads.
-    let body: StartRequest = web::block(move || parse_json(&body)).await??;
+/// The header of a start frame and each series' bars, decoded (blocking).
+fn decode_start(frame: &[u8]) -> Result<(StartRequest, Vec<Bars>), ApiError> {
+    let (header, blobs) = decode_run(frame).map_err(|e| ApiError::field("body", e.to_string()))?;
+    let bars = blobs
+        .iter()
+        .enumerate()
+        .map(|(i, blob)| {
+            bars_from_parquet(blob)
+                .map_err(|e| ApiError::field(format!("body -> series[{i}] -> bars"), e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((header, bars))
+}
+
+async fn start(
+    state: web::Data<TrainingHost>,
+    req: HttpRequest,
+    frame: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let content_type = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if content_type != RUN_CONTENT_TYPE {
+        return Err(ApiError::field(
+            "header -> content-type",
+            format!("a start request is a {RUN_CONTENT_TYPE} frame, not {content_type:?}"),
+        ));
+    }
+    // A run's bars can be large: decode them off the server's threads.
+    let (body, all_bars) = web::block(move || decode_start(&frame)).await??;
     let strategy = Strategy::from_yaml(&body.strategy_yaml)
         .map_err(|e| ApiError::field("body -> strategy_yaml", e.to_string()))?;
     let symbols = body
@@ -173,18 +207,12 @@ async fn start(state: web::Data<TrainingHost>, body: web::Bytes) -> Result<HttpR
             .transpose()?,
     );
     let mut series = std::collections::BTreeMap::new();
-    for (i, s) in body.series.into_iter().enumerate() {
+    for (i, (s, bars)) in body.series.into_iter().zip(all_bars).enumerate() {
         let path = format!("body -> series[{i}]");
         let sym: Symbol = crate::http::json::parse_field(&format!("{path} -> symbol"), &s.symbol)?;
         let tf: Timeframe =
             crate::http::json::parse_field(&format!("{path} -> timeframe"), &s.timeframe)?;
-        if !s.bars.is_consistent() {
-            return Err(ApiError::field(
-                format!("{path} -> bars"),
-                "columns of different lengths",
-            ));
-        }
-        let bars = s.bars.slice_range(
+        let bars = bars.slice_range(
             start.map(|d| d.timestamp_millis()),
             end.map(|d| d.timestamp_millis()),
         );
