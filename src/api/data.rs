@@ -8,10 +8,9 @@ use serde_json::{json, Value};
 use super::AppState;
 use crate::data::calendar::Calendar;
 use crate::data::manager::{check_request_budget, LoadRequest, StartLoad};
-use crate::data::plan::check_date;
 use crate::data::store::BarStore;
 use crate::http::error::{ok, ApiError};
-use crate::http::json::{parse_date, parse_field, ValidJson};
+use crate::http::json::{date_range, parse_field, within_bounds, ValidJson};
 use ktrdr_core::bars::Bars;
 use ktrdr_core::timeframe::{Symbol, Timeframe};
 
@@ -39,44 +38,6 @@ struct LoadBody {
 
 fn default_mode() -> String {
     "tail".into()
-}
-
-/// An optional `[start, end]` from a request.
-type DateRange = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
-
-fn date_range(
-    start: &Option<String>,
-    end: &Option<String>,
-    prefix: &str,
-) -> Result<DateRange, ApiError> {
-    let start = start
-        .as_deref()
-        .map(|s| parse_date(&format!("{prefix}start_date"), s))
-        .transpose()?;
-    let end = end
-        .as_deref()
-        .map(|s| parse_date(&format!("{prefix}end_date"), s))
-        .transpose()?;
-    if let (Some(s), Some(e)) = (start, end) {
-        if e <= s {
-            return Err(ApiError::field(
-                format!("{prefix}end_date"),
-                "must be after start_date",
-            ));
-        }
-    }
-    Ok((start, end))
-}
-
-/// Refuses load dates before 1900 or after the end of today, naming the field.
-fn within_bounds(range: DateRange, prefix: &str) -> Result<DateRange, ApiError> {
-    let now = Utc::now();
-    for (date, name) in [(range.0, "start_date"), (range.1, "end_date")] {
-        if let Some(d) = date {
-            check_date(d, now).map_err(|m| ApiError::field(format!("{prefix}{name}"), m))?;
-        }
-    }
-    Ok(range)
 }
 
 impl LoadBody {

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::AppState;
 use crate::http::error::ApiError;
-use crate::http::json::{parse_date, parse_field, ValidJson};
+use crate::http::json::{date_range, parse_field, within_bounds, ValidJson};
 use crate::training::manager::{StartTraining, TrainingRequest};
 use crate::training::storage;
 use ktrdr_core::mode::LoadMode;
@@ -48,24 +48,11 @@ async fn start(
 ) -> Result<HttpResponse, ApiError> {
     let symbols: Vec<Symbol> = parse_list("body -> symbols", &body.symbols)?;
     let timeframes: Vec<Timeframe> = parse_list("body -> timeframes", &body.timeframes)?;
-    let start = body
-        .start_date
-        .as_deref()
-        .map(|d| parse_date("body -> start_date", d))
-        .transpose()?;
-    let end = body
-        .end_date
-        .as_deref()
-        .map(|d| parse_date("body -> end_date", d))
-        .transpose()?;
-    if let (Some(s), Some(e)) = (start, end) {
-        if e <= s {
-            return Err(ApiError::field(
-                "body -> end_date",
-                "must be after start_date",
-            ));
-        }
-    }
+    // The range may be loaded first (`data_mode`): the same bounds as a load's.
+    let (start, end) = within_bounds(
+        date_range(&body.start_date, &body.end_date, "body -> ")?,
+        "body -> ",
+    )?;
     let data_mode = body
         .data_mode
         .as_deref()

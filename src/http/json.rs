@@ -4,9 +4,11 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 
 use super::error::{ApiError, FieldError};
+use crate::data::plan::check_date;
 
 /// Largest JSON body accepted.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -98,4 +100,42 @@ pub fn parse_date(field: &str, value: &str) -> Result<chrono::DateTime<chrono::U
                 format!("invalid date {value:?}: expected YYYY-MM-DD or an ISO 8601 date-time"),
             )
         })
+}
+
+/// An optional `[start, end]` from a request.
+pub type DateRange = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+pub fn date_range(
+    start: &Option<String>,
+    end: &Option<String>,
+    prefix: &str,
+) -> Result<DateRange, ApiError> {
+    let start = start
+        .as_deref()
+        .map(|s| parse_date(&format!("{prefix}start_date"), s))
+        .transpose()?;
+    let end = end
+        .as_deref()
+        .map(|s| parse_date(&format!("{prefix}end_date"), s))
+        .transpose()?;
+    if let (Some(s), Some(e)) = (start, end) {
+        if e <= s {
+            return Err(ApiError::field(
+                format!("{prefix}end_date"),
+                "must be after start_date",
+            ));
+        }
+    }
+    Ok((start, end))
+}
+
+/// Refuses load dates before 1900 or after the end of today, naming the field.
+pub fn within_bounds(range: DateRange, prefix: &str) -> Result<DateRange, ApiError> {
+    let now = Utc::now();
+    for (date, name) in [(range.0, "start_date"), (range.1, "end_date")] {
+        if let Some(d) = date {
+            check_date(d, now).map_err(|m| ApiError::field(format!("{prefix}{name}"), m))?;
+        }
+    }
+    Ok(range)
 }

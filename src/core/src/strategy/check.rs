@@ -19,11 +19,37 @@ fn finite(path: &str, v: f64) -> Result<f64, StrategyError> {
     }
 }
 
+/// Checks the raw shape step by step; the first mistake ends it, named by its YAML path.
 pub(super) fn check(raw: Raw) -> Result<Strategy, StrategyError> {
     if !valid_name(&raw.name) {
         return Err(err("name", "must be 1-100 letters, digits, '_' or '-'"));
     }
-    let symbols = match raw.training_data.symbols {
+    let symbols = check_symbols(raw.training_data.symbols)?;
+    let (timeframes, base_timeframe) = check_timeframes(raw.training_data.timeframes)?;
+    let indicators = check_indicators(raw.indicators)?;
+    let fuzzy = check_fuzzy(raw.fuzzy_sets, &indicators)?;
+    check_model(&raw.model)?;
+    let labels = raw.training.labels;
+    check_labels(&labels)?;
+    let split = raw.training.data_split;
+    check_split(&split)?;
+    Ok(Strategy {
+        name: raw.name,
+        description: raw.description,
+        symbols,
+        timeframes,
+        base_timeframe,
+        indicators,
+        fuzzy,
+        model: raw.model,
+        labels,
+        split,
+    })
+}
+
+/// `training_data.symbols`: one symbol or a list.
+fn check_symbols(raw: RawSymbols) -> Result<Vec<Symbol>, StrategyError> {
+    let symbols = match raw {
         RawSymbols::Single { symbol } => vec![(symbol, "training_data.symbols.symbol".to_owned())],
         RawSymbols::MultiSymbol { list } => list
             .into_iter()
@@ -37,15 +63,19 @@ pub(super) fn check(raw: Raw) -> Result<Strategy, StrategyError> {
             "must name at least one symbol",
         ));
     }
-    let symbols = symbols
+    symbols
         .into_iter()
         .map(|(s, p)| s.parse::<Symbol>().map_err(|e| err(p, e.to_string())))
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, _>>()
+}
+
+/// `training_data.timeframes`: one, or a list with its base (the shortest by default).
+fn check_timeframes(raw: RawTimeframes) -> Result<(Vec<Timeframe>, Timeframe), StrategyError> {
     let tf = |s: &str, p: String| s.parse::<Timeframe>().map_err(|e| err(p, e.to_string()));
-    let (timeframes, base_timeframe) = match raw.training_data.timeframes {
+    match raw {
         RawTimeframes::Single { timeframe } => {
             let t = tf(&timeframe, "training_data.timeframes.timeframe".into())?;
-            (vec![t], t)
+            Ok((vec![t], t))
         }
         RawTimeframes::MultiTimeframe {
             list,
@@ -72,15 +102,18 @@ pub(super) fn check(raw: Raw) -> Result<Strategy, StrategyError> {
                     format!("{base} is not in the list"),
                 ));
             }
-            (list, base)
+            Ok((list, base))
         }
-    };
+    }
+}
 
-    if raw.indicators.is_empty() {
+/// `indicators`: each a known indicator with valid parameters and a unique feature id.
+fn check_indicators(raw: Vec<RawIndicator>) -> Result<Vec<Indicator>, StrategyError> {
+    if raw.is_empty() {
         return Err(err("indicators", "must list at least one indicator"));
     }
-    let mut indicators = Vec::with_capacity(raw.indicators.len());
-    for (i, ind) in raw.indicators.into_iter().enumerate() {
+    let mut indicators = Vec::with_capacity(raw.len());
+    for (i, ind) in raw.into_iter().enumerate() {
         let path = format!("indicators[{i}]");
         if !ind
             .feature_id
@@ -109,12 +142,19 @@ pub(super) fn check(raw: Raw) -> Result<Strategy, StrategyError> {
             &path,
         )?);
     }
+    Ok(indicators)
+}
 
-    if raw.fuzzy_sets.is_empty() {
+/// `fuzzy_sets`: each keyed by an output of the indicators.
+fn check_fuzzy(
+    raw: BTreeMap<String, BTreeMap<String, Yaml>>,
+    indicators: &[Indicator],
+) -> Result<Vec<FuzzyFeature>, StrategyError> {
+    if raw.is_empty() {
         return Err(err("fuzzy_sets", "must define at least one fuzzy feature"));
     }
     let mut fuzzy = Vec::new();
-    for (key, sets) in raw.fuzzy_sets {
+    for (key, sets) in raw {
         let path = format!("fuzzy_sets.{key}");
         let outputs: Vec<String> = indicators.iter().flat_map(|i| i.output_names()).collect();
         if !outputs.contains(&key) {
@@ -128,8 +168,11 @@ pub(super) fn check(raw: Raw) -> Result<Strategy, StrategyError> {
         }
         fuzzy.push(parse_fuzzy(&key, sets, &path)?);
     }
+    Ok(fuzzy)
+}
 
-    let m = &raw.model;
+/// `model`: architecture, features and training parameters in range.
+fn check_model(m: &ModelConfig) -> Result<(), StrategyError> {
     if m.architecture.hidden_layers.is_empty() {
         return Err(err(
             "model.architecture.hidden_layers",
@@ -184,8 +227,11 @@ pub(super) fn check(raw: Raw) -> Result<Strategy, StrategyError> {
             ));
         }
     }
+    Ok(())
+}
 
-    let labels = raw.training.labels;
+/// `training.labels`: zigzag with a threshold in (0, 1) and a lookahead.
+fn check_labels(labels: &LabelConfig) -> Result<(), StrategyError> {
     if labels.source != "zigzag" {
         return Err(err(
             "training.labels.source",
@@ -205,7 +251,11 @@ pub(super) fn check(raw: Raw) -> Result<Strategy, StrategyError> {
     if labels.label_lookahead == 0 {
         return Err(err("training.labels.label_lookahead", "must be >= 1"));
     }
-    let split = raw.training.data_split;
+    Ok(())
+}
+
+/// `training.data_split`: fractions in [0, 1] that add up to 1.
+fn check_split(split: &DataSplit) -> Result<(), StrategyError> {
     for (name, v) in [
         ("train", split.train),
         ("validation", split.validation),
@@ -229,19 +279,7 @@ pub(super) fn check(raw: Raw) -> Result<Strategy, StrategyError> {
             format!("train + validation + test must be 1 (is {sum})"),
         ));
     }
-
-    Ok(Strategy {
-        name: raw.name,
-        description: raw.description,
-        symbols,
-        timeframes,
-        base_timeframe,
-        indicators,
-        fuzzy,
-        model: raw.model,
-        labels,
-        split,
-    })
+    Ok(())
 }
 
 fn parse_fuzzy(
