@@ -22,12 +22,13 @@ pub struct DummyRequest {
     pub steps: u64,
 }
 
+/// KTRDR's defaults: 200 s in 200 iterations (its CLI says so to the user).
 fn default_duration() -> f64 {
-    10.0
+    200.0
 }
 
 fn default_steps() -> u64 {
-    100
+    200
 }
 
 impl DummyRequest {

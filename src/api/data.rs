@@ -11,6 +11,7 @@ use crate::data::manager::{check_request_budget, LoadRequest, StartLoad};
 use crate::data::store::BarStore;
 use crate::http::error::{ok, ApiError};
 use crate::http::json::{date_range, parse_field, within_bounds, ValidJson};
+use ktrdr_actors::OperationId;
 use ktrdr_core::bars::Bars;
 use ktrdr_core::timeframe::{Symbol, Timeframe};
 
@@ -25,7 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// `POST /data/load` body.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct LoadBody {
+pub(super) struct LoadBody {
     symbol: String,
     timeframe: String,
     #[serde(default = "default_mode")]
@@ -34,6 +35,22 @@ struct LoadBody {
     end_date: Option<String>,
     /// `us_equity`, `forex` or `crypto`; by default from the symbol's shape.
     calendar: Option<String>,
+    /// KTRDR's filters, accepted: the store keeps every bar a load fetches, and the filters
+    /// apply when reading (`GET /data/{symbol}/{timeframe}?trading_hours_only=true`).
+    #[serde(default)]
+    #[allow(dead_code)]
+    filters: Option<Filters>,
+}
+
+/// KTRDR's trading-hours filters.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Filters {
+    #[serde(default)]
+    trading_hours_only: bool,
+    #[serde(default)]
+    include_extended: bool,
 }
 
 fn default_mode() -> String {
@@ -69,20 +86,7 @@ async fn load(
     state: web::Data<AppState>,
     ValidJson(body): ValidJson<LoadBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let req = body.validate()?;
-    let (store, limit) = (
-        state.store.clone(),
-        state.settings.data.max_requests_per_load,
-    );
-    let checked = req.clone();
-    web::block(move || check_request_budget(&store, &checked, limit))
-        .await?
-        .map_err(|e| ApiError::field("body -> start_date", e.to_string()))?;
-    let id = state
-        .data
-        .send(StartLoad(req))
-        .await
-        .map_err(ApiError::mailbox("DataManager"))?;
+    let id = start_load(&state, body).await?;
     Ok(ok(json!({
         "status": "started",
         "operation_id": id,
@@ -95,6 +99,40 @@ async fn load(
         "execution_time_seconds": 0.0,
         "error_message": null,
     })))
+}
+
+/// Checks a load request (its budget too) and starts it.
+pub(super) async fn start_load(state: &AppState, body: LoadBody) -> Result<OperationId, ApiError> {
+    let req = body.validate()?;
+    let (store, limit) = (
+        state.store.clone(),
+        state.settings.data.max_requests_per_load,
+    );
+    let checked = req.clone();
+    web::block(move || check_request_budget(&store, &checked, limit))
+        .await?
+        .map_err(|e| ApiError::field("body -> start_date", e.to_string()))?;
+    state
+        .data
+        .send(StartLoad(req))
+        .await
+        .map_err(ApiError::mailbox("DataManager"))
+}
+
+/// The load a `data_load` operation ran, from its metadata (for a retry).
+pub(super) fn load_of(metadata: &Value) -> LoadBody {
+    let text = |k: &str| metadata[k].as_str().map(str::to_owned);
+    LoadBody {
+        symbol: text("symbol").unwrap_or_default(),
+        timeframe: text("timeframe").unwrap_or_default(),
+        mode: text("mode").unwrap_or_else(default_mode),
+        start_date: text("start_date"),
+        end_date: text("end_date"),
+        calendar: metadata["parameters"]["calendar"]
+            .as_str()
+            .map(str::to_owned),
+        filters: None,
+    }
 }
 
 /// Reads a series off the arbiter thread.
@@ -119,6 +157,12 @@ fn iso(t: Option<DateTime<Utc>>) -> Value {
 struct BarsQuery {
     start_date: Option<String>,
     end_date: Option<String>,
+    /// Only bars in the calendar's trading hours (intraday bars; daily and longer are kept).
+    #[serde(default)]
+    trading_hours_only: bool,
+    /// With `trading_hours_only`: pre- and post-market too.
+    #[serde(default)]
+    include_extended: bool,
 }
 
 #[tracing::instrument(skip_all, fields(symbol = %path.0, timeframe = %path.1))]
@@ -133,13 +177,21 @@ async fn bars(
     let all = read(&state.store, symbol.clone(), tf).await?;
     if all.is_empty() {
         return Err(ApiError::NotFound(format!(
-            "No data stored for {symbol} {tf}"
+            "Data not found for {symbol} ({tf}): nothing stored yet; load it first"
         )));
     }
-    let b = all.slice_range(
+    let mut b = all.slice_range(
         start.map(|s| s.timestamp_millis()),
         end.map(|e| e.timestamp_millis() + 1),
     );
+    if query.trading_hours_only && !tf.is_daily_or_longer() {
+        let calendar = Calendar::for_symbol(symbol.as_str());
+        let extended = query.include_extended;
+        b = b.retain_indices(|i| {
+            DateTime::from_timestamp_millis(b.time[i])
+                .is_some_and(|t| calendar.in_trading_hours(t, extended))
+        });
+    }
     let dates: Vec<String> = b.time.iter().map(|&t| naive(t)).collect();
     let ohlcv: Vec<[f64; 5]> = (0..b.len())
         .map(|i| [b.open[i], b.high[i], b.low[i], b.close[i], b.volume[i]])
@@ -174,7 +226,7 @@ async fn range(
     let b = read(&state.store, symbol.clone(), tf).await?;
     if b.is_empty() {
         return Err(ApiError::NotFound(format!(
-            "No data stored for {symbol} {tf}"
+            "Data not found for {symbol} ({tf}): nothing stored yet; load it first"
         )));
     }
     Ok(ok(json!({

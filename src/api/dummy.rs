@@ -1,7 +1,7 @@
 //! `POST /api/v1/dummy/start`.
 
 use actix_web::{web, HttpResponse};
-use ktrdr_actors::{start_operation, OperationSpec, OperationType};
+use ktrdr_actors::{start_operation, OperationId, OperationSpec, OperationType};
 use serde_json::json;
 
 use super::AppState;
@@ -19,6 +19,19 @@ async fn start(
     state: web::Data<AppState>,
     ValidJson(request): ValidJson<DummyRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let id = start_dummy(&state, request)?;
+    Ok(crate::http::error::ok(json!({
+        "operation_id": id,
+        "status": "started",
+        "message": "Started dummy_task operation",
+    })))
+}
+
+/// Checks a dummy request and starts it.
+pub(super) fn start_dummy(
+    state: &AppState,
+    request: DummyRequest,
+) -> Result<OperationId, ApiError> {
     request
         .validate()
         .map_err(|(field, msg)| ApiError::field(format!("body -> {field}"), msg))?;
@@ -27,10 +40,16 @@ async fn start(
         metadata: metadata(None, None, None, None, None, request.parameters()),
         timeout: state.settings.operations.timeout(),
     };
-    let id = start_operation(&state.tracker, spec, move |ctx| dummy::run(request, ctx));
-    Ok(crate::http::error::ok(json!({
-        "operation_id": id,
-        "status": "started",
-        "message": "Started dummy_task operation",
-    })))
+    Ok(start_operation(&state.tracker, spec, move |ctx| {
+        dummy::run(request, ctx)
+    }))
+}
+
+/// The dummy request an operation ran, from its metadata (for a retry).
+pub(super) fn dummy_of(metadata: &serde_json::Value) -> Result<DummyRequest, ApiError> {
+    serde_json::from_value(json!({
+        "duration_seconds": metadata["parameters"]["duration_seconds"],
+        "steps": metadata["parameters"]["steps"],
+    }))
+    .map_err(|e| ApiError::InvalidState(format!("cannot rebuild the dummy request: {e}")))
 }

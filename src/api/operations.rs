@@ -1,4 +1,4 @@
-//! `/api/v1/operations`: list, status, cancel, metrics.
+//! `/api/v1/operations`: list, status, cancel, metrics, retry.
 
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
@@ -19,7 +19,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/operations", web::get().to(list))
         .route("/operations/{id}", web::get().to(get))
         .route("/operations/{id}", web::delete().to(cancel))
-        .route("/operations/{id}/metrics", web::get().to(metrics));
+        .route("/operations/{id}/metrics", web::get().to(metrics))
+        .route("/operations/{id}/retry", web::post().to(retry));
 }
 
 /// Query of `GET /operations`; strings so that a bad value gets a message naming its field.
@@ -147,10 +148,31 @@ async fn metrics(
 #[serde(deny_unknown_fields)]
 struct CancelRequest {
     reason: Option<String>,
-    /// Accepted for compatibility; a cancel always stops the work.
-    #[serde(default)]
+    /// Accepted for compatibility (KTRDR's CLI sends `"True"`, a string); a cancel always
+    /// stops the work.
+    #[serde(default, deserialize_with = "lenient_bool")]
     #[allow(dead_code)]
     force: bool,
+}
+
+/// A boolean, or the strings Python clients send for one (`"True"`, `"false"`, `"1"`).
+fn lenient_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Flag {
+        Bool(bool),
+        Text(String),
+    }
+    match Flag::deserialize(d)? {
+        Flag::Bool(b) => Ok(b),
+        Flag::Text(t) => match t.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => Ok(true),
+            "false" | "0" | "no" | "" => Ok(false),
+            _ => Err(serde::de::Error::custom(format!(
+                "expected a boolean, got {t:?}"
+            ))),
+        },
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -188,4 +210,45 @@ async fn cancel(
             "remote_cancelled": false,
         },
     })))
+}
+
+/// `POST /operations/{id}/retry`: a failed or cancelled operation runs again as a new
+/// operation with the same request (rebuilt from its metadata, so it is checked again); the
+/// answer is the new operation. A retried data load fetches only what is still missing: the
+/// segments the first one saved are kept.
+#[tracing::instrument(skip_all, fields(operation_id = %path))]
+async fn retry(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let old = find(&state, &path).await?;
+    if !matches!(
+        old.status,
+        OperationStatus::Failed | OperationStatus::Cancelled
+    ) {
+        return Err(ApiError::InvalidState(format!(
+            "Operation {} cannot be retried (status: {}): only failed or cancelled operations \
+             can",
+            old.operation_id,
+            old.status.as_str()
+        )));
+    }
+    let m = &old.metadata;
+    let id = match old.operation_type.as_str() {
+        "data_load" => super::data::start_load(&state, super::data::load_of(m)).await?,
+        "training" => {
+            super::training::start_training(&state, super::training::training_of(m))
+                .await?
+                .id
+        }
+        "dummy" => super::dummy::start_dummy(&state, super::dummy::dummy_of(m)?)?,
+        other => {
+            return Err(ApiError::InvalidState(format!(
+                "operations of type {other} cannot be retried"
+            )))
+        }
+    };
+    let new = find(&state, id.as_str()).await?;
+    tracing::info!(retry_of = %old.operation_id, new = %new.operation_id, "operation retried");
+    Ok(ok(new))
 }

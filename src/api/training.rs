@@ -1,8 +1,9 @@
 //! `/api/v1/trainings/start`, `/api/v1/models`, `/api/v1/strategies`.
 
 use actix_web::{web, HttpResponse};
+use ktrdr_actors::OperationId;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::AppState;
 use crate::http::error::ApiError;
@@ -10,8 +11,8 @@ use crate::http::json::{date_range, parse_field, within_bounds, ValidJson};
 use crate::training::manager::{StartTraining, TrainingRequest};
 use crate::training::storage;
 use ktrdr_core::mode::LoadMode;
-use ktrdr_core::strategy::StrategyFile;
 use ktrdr_core::strategy::{self, Strategy};
+use ktrdr_core::strategy::{StrategyFile, StrategyFileError};
 use ktrdr_core::timeframe::{Symbol, Timeframe};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -23,7 +24,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// `POST /trainings/start` body.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct StartBody {
+pub(super) struct StartBody {
     strategy_name: String,
     /// The strategy's own when empty.
     #[serde(default)]
@@ -46,6 +47,39 @@ async fn start(
     state: web::Data<AppState>,
     ValidJson(body): ValidJson<StartBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let Started {
+        id,
+        symbols,
+        timeframes,
+        strategy_name,
+        epochs,
+    } = start_training(&state, body).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "success": true,
+        "task_id": id,
+        "status": "training_started",
+        "message": format!(
+            "Neural network training started for {} using {strategy_name} strategy",
+            symbols.join(", ")
+        ),
+        "symbols": symbols,
+        "timeframes": timeframes,
+        "strategy_name": strategy_name,
+        "epochs": epochs,
+    })))
+}
+
+/// A training that started.
+pub(super) struct Started {
+    pub id: OperationId,
+    symbols: Vec<String>,
+    timeframes: Vec<String>,
+    strategy_name: String,
+    epochs: usize,
+}
+
+/// Checks a training request (the strategy file included) and starts it.
+pub(super) async fn start_training(state: &AppState, body: StartBody) -> Result<Started, ApiError> {
     let symbols: Vec<Symbol> = parse_list("body -> symbols", &body.symbols)?;
     let timeframes: Vec<Timeframe> = parse_list("body -> timeframes", &body.timeframes)?;
     // The range may be loaded first (`data_mode`): the same bounds as a load's.
@@ -66,12 +100,19 @@ async fn start(
         strategy,
     } = web::block(move || strategy::load(&dir, &name))
         .await?
-        .map_err(|e| ApiError::field("body -> strategy_name", e.to_string()))?;
+        .map_err(|e| match &e {
+            StrategyFileError::Invalid { error, .. } => ApiError::StrategyConfig {
+                message: e.to_string(),
+                strategy: body.strategy_name.clone(),
+                path: error.path.clone(),
+            },
+            _ => ApiError::field("body -> strategy_name", e.to_string()),
+        })?;
     let strategy = strategy
         .with_scope(symbols, timeframes)
         .map_err(|e| ApiError::field("body", e.to_string()))?;
     let symbols: Vec<String> = strategy.symbols.iter().map(|s| s.to_string()).collect();
-    let timeframes: Vec<&str> = strategy.timeframes.iter().map(|t| t.as_str()).collect();
+    let timeframes: Vec<String> = strategy.timeframes.iter().map(|t| t.to_string()).collect();
     let strategy_name = strategy.name.clone();
     let epochs = strategy.model.training.epochs;
     let id = state
@@ -86,19 +127,36 @@ async fn start(
         }))
         .await
         .map_err(ApiError::mailbox("TrainingManager"))?;
-    Ok(HttpResponse::Ok().json(json!({
-        "success": true,
-        "task_id": id,
-        "status": "training_started",
-        "message": format!(
-            "Neural network training started for {} using {strategy_name} strategy",
-            symbols.join(", ")
-        ),
-        "symbols": symbols,
-        "timeframes": timeframes,
-        "strategy_name": strategy_name,
-        "epochs": epochs,
-    })))
+    Ok(Started {
+        id,
+        symbols,
+        timeframes,
+        strategy_name,
+        epochs,
+    })
+}
+
+/// The training request an operation ran, from its metadata (for a retry).
+pub(super) fn training_of(metadata: &Value) -> StartBody {
+    let p = &metadata["parameters"];
+    let list = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    StartBody {
+        strategy_name: p["strategy_name"].as_str().unwrap_or_default().to_owned(),
+        symbols: list(&p["symbols"]),
+        timeframes: list(&p["timeframes"]),
+        start_date: metadata["start_date"].as_str().map(str::to_owned),
+        end_date: metadata["end_date"].as_str().map(str::to_owned),
+        data_mode: p["data_mode"].as_str().map(str::to_owned),
+        detailed_analytics: None,
+    }
 }
 
 /// Parses every item of a list, naming the failing one (`body -> symbols -> 2`).

@@ -111,6 +111,25 @@ impl Calendar {
         }
     }
 
+    /// Whether `t` falls in trading hours: the regular session (US equities 09:30-16:00 New
+    /// York, 13:00 on early closes), or with `extended` the pre- and post-market too
+    /// (04:00-20:00). Forex and crypto have no extended hours: their whole sessions count.
+    pub fn in_trading_hours(self, t: DateTime<Utc>, extended: bool) -> bool {
+        let date = t.with_timezone(&New_York).date_naive();
+        if self == Self::UsEquity && extended {
+            if !is_nyse_trading_day(date) {
+                return false;
+            }
+            let at = |h| ny(date, NaiveTime::from_hms_opt(h, 0, 0).expect("valid time"));
+            return at(4) <= t && t < at(20);
+        }
+        // A session may have begun on the previous New York date (forex from Sunday 17:00).
+        [date - Duration::days(1), date]
+            .into_iter()
+            .flat_map(|d| self.sessions(d))
+            .any(|(open, close)| open <= t && t < close)
+    }
+
     /// How long the market is open within `[from, to)`.
     pub fn trading_time(self, from: DateTime<Utc>, to: DateTime<Utc>) -> Duration {
         if to <= from {
@@ -412,5 +431,34 @@ mod tests {
         assert_eq!(easter(2024), d(2024, 3, 31));
         assert_eq!(easter(2025), d(2025, 4, 20));
         assert_eq!(easter(2008), d(2008, 3, 23));
+    }
+
+    /// Regular hours are 09:30-16:00 New York (EDT here: 13:30-20:00 UTC), extended
+    /// 04:00-20:00; nothing on a holiday; forex is open on a Wednesday night.
+    #[test]
+    fn trading_hours() {
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let eq = Calendar::UsEquity;
+        assert!(eq.in_trading_hours(t("2024-06-12T13:30:00Z"), false));
+        assert!(!eq.in_trading_hours(t("2024-06-12T13:29:00Z"), false));
+        assert!(!eq.in_trading_hours(t("2024-06-12T20:00:00Z"), false));
+        assert!(
+            eq.in_trading_hours(t("2024-06-12T08:00:00Z"), true),
+            "pre-market"
+        );
+        assert!(
+            eq.in_trading_hours(t("2024-06-12T23:59:00Z"), true),
+            "after hours"
+        );
+        assert!(
+            !eq.in_trading_hours(t("2024-06-13T00:00:00Z"), true),
+            "20:00 New York"
+        );
+        assert!(
+            !eq.in_trading_hours(t("2024-06-19T15:00:00Z"), true),
+            "Juneteenth"
+        );
+        assert!(Calendar::Forex.in_trading_hours(t("2024-06-13T03:00:00Z"), false));
+        assert!(!Calendar::Forex.in_trading_hours(t("2024-06-15T12:00:00Z"), false));
     }
 }

@@ -53,6 +53,15 @@ pub enum ApiError {
     /// out of it (409), e.g. a damaged stored series.
     #[error("{0}")]
     Conflict(String),
+    /// A strategy file that is not a valid strategy (400). Its `detail` is KTRDR's object
+    /// `{error_code, message, context, suggestion}`, which KTRDR's CLI prints.
+    #[error("{message}")]
+    StrategyConfig {
+        message: String,
+        strategy: String,
+        /// The YAML path of the mistake (`indicators[2].name`).
+        path: String,
+    },
     /// A service this request needs is not available (503).
     #[error("{0}")]
     Unavailable(String),
@@ -76,6 +85,7 @@ impl ApiError {
             Self::Validation { .. } => "VALIDATION_ERROR",
             Self::NotFound(_) => "NOT_FOUND",
             Self::InvalidState(_) => "INVALID_STATE",
+            Self::StrategyConfig { .. } => "STRATEGY_CONFIG_ERROR",
             Self::Conflict(_) => "CONFLICT",
             Self::Unavailable(_) => "SERVICE_UNAVAILABLE",
             Self::Internal(_) => "INTERNAL_ERROR",
@@ -86,7 +96,9 @@ impl ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::Validation { .. } | Self::InvalidState(_) => StatusCode::BAD_REQUEST,
+            Self::Validation { .. } | Self::InvalidState(_) | Self::StrategyConfig { .. } => {
+                StatusCode::BAD_REQUEST
+            }
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -100,16 +112,29 @@ impl ResponseError for ApiError {
             Self::NotFound(_)
             | Self::InvalidState(_)
             | Self::Conflict(_)
+            | Self::StrategyConfig { .. }
             | Self::Unavailable(_)
             | Self::Internal(_) => {
                 json!({})
             }
         };
         let message = self.to_string();
+        let detail = match self {
+            Self::StrategyConfig { strategy, path, .. } => json!({
+                "error_code": "CONFIG-InvalidStrategy",
+                "message": message,
+                "context": {"strategy_name": strategy, "path": path},
+                "suggestion": format!(
+                    "fix `{path}` in the strategy file of {strategy}, then check it with \
+                     `ktrdr models train {strategy} --dry-run`"
+                ),
+            }),
+            _ => json!(message),
+        };
         HttpResponse::build(self.status_code()).json(json!({
             "success": false,
             "error": {"code": self.code(), "message": message, "details": details},
-            "detail": message,
+            "detail": detail,
         }))
     }
 }

@@ -110,6 +110,7 @@ impl Handler<StartTraining> for TrainingManager {
             ("symbols", json!(symbols)),
             ("timeframes", json!(timeframes)),
             ("epochs", json!(s.model.training.epochs)),
+            ("data_mode", json!(req.data_mode.map(|m| m.to_string()))),
             ("use_host_service", json!(self.host.is_some())),
             ("training_mode", json!(mode)),
             ("operation_name", json!("training")),

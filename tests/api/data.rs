@@ -477,6 +477,40 @@ async fn partial_load_lists_failed_ranges() {
     assert_eq!(range["data"]["point_count"], summary["fetched_bars"]);
     let (_, got) = app.get(&format!("/operations/{id}")).await;
     assert_eq!(got["data"]["result_summary"], *summary);
+
+    // The source is back: a retry runs the same load as a new operation, which fetches only
+    // the failed segments, and the series is whole.
+    std::fs::write(&file, hourly_csv(t0, 24 * 150, true)).unwrap();
+    let (status, res) = app
+        .post(&format!("/operations/{id}/retry"), json!({}))
+        .await;
+    assert_eq!(status, 200, "{res}");
+    let new_id = res["data"]["operation_id"].as_str().unwrap().to_owned();
+    assert_ne!(new_id, id);
+    assert_eq!(res["data"]["operation_type"], "data_load");
+    assert_eq!(res["data"]["metadata"]["symbol"], "GONE");
+    let again = app.wait_for(&new_id).await;
+    assert_eq!(again["status"], "completed", "{again}");
+    assert_eq!(
+        again["result_summary"]["requests_made"].as_u64(),
+        Some(failed.len() as u64),
+        "{again}"
+    );
+    let (_, range) = app
+        .post("/data/range", json!({"symbol": "GONE", "timeframe": "1h"}))
+        .await;
+    assert_eq!(range["data"]["point_count"], 24 * 150);
+    // Only failed or cancelled operations are retried.
+    let (status, res) = app
+        .post(&format!("/operations/{new_id}/retry"), json!({}))
+        .await;
+    assert_eq!(status, 400, "{res}");
+    assert!(res["detail"]
+        .as_str()
+        .unwrap()
+        .contains("cannot be retried (status: completed)"));
+    let (status, _) = app.post("/operations/op_nosuch/retry", json!({})).await;
+    assert_eq!(status, 404);
 }
 
 /// Without the IB host service the backend reads the CSV provider in-process.

@@ -4,6 +4,7 @@ mod helpers;
 
 mod cli;
 mod cli_models;
+mod compat;
 mod container;
 mod data;
 mod host_client;

@@ -121,7 +121,13 @@ async fn bad_bodies_are_400_naming_the_field() {
     assert_eq!(status, 200, "{res}");
     let id = res["data"]["operation_id"].as_str().unwrap();
     let (_, op) = app.get(&format!("/operations/{id}")).await;
-    assert_eq!(op["data"]["metadata"]["parameters"]["steps"], json!(100));
+    // KTRDR's defaults: 200 iterations over 200 s.
+    assert_eq!(op["data"]["metadata"]["parameters"]["steps"], json!(200));
+    assert_eq!(
+        op["data"]["metadata"]["parameters"]["duration_seconds"],
+        json!(200.0)
+    );
+    app.delete(&format!("/operations/{id}")).await;
 }
 
 /// Health answers in KTRDR's shape; an unknown route is a 404 envelope.

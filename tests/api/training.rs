@@ -326,7 +326,6 @@ async fn training_request_mistakes_are_refused() {
             json!({"strategy_name": "../etc/passwd"}),
             "invalid strategy name",
         ),
-        (json!({"strategy_name": "broken"}), "invalid strategy"),
         (
             json!({"strategy_name": "neuro_mean_reversion", "timeframes": ["7m"]}),
             "timeframes",
@@ -348,6 +347,20 @@ async fn training_request_mistakes_are_refused() {
         let detail = res["detail"].as_str().unwrap();
         assert!(detail.contains(needle), "{body}: {detail}");
     }
+    // A strategy file with a mistake: KTRDR's detail object, which its CLI prints.
+    let (status, res) = app
+        .post("/trainings/start", json!({"strategy_name": "broken"}))
+        .await;
+    assert_eq!(status, 400, "{res}");
+    let detail = &res["detail"];
+    assert_eq!(detail["error_code"], "CONFIG-InvalidStrategy", "{res}");
+    assert!(detail["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("invalid strategy: broken.yaml"));
+    assert_eq!(detail["context"]["strategy_name"], "broken");
+    assert!(detail["suggestion"].as_str().unwrap().contains("--dry-run"));
+    assert_eq!(res["error"]["code"], "STRATEGY_CONFIG_ERROR");
     // "nope" lists what there is.
     let (_, res) = app
         .post("/trainings/start", json!({"strategy_name": "nope"}))

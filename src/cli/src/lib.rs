@@ -222,6 +222,13 @@ pub enum OperationsCommand {
     },
     /// Follow an operation's progress until it ends (Ctrl+C cancels it).
     Watch { id: String },
+    /// Run a failed or cancelled operation again (a data load fetches only what is missing).
+    Retry {
+        id: String,
+        /// Follow the new operation's progress until it ends.
+        #[arg(short, long)]
+        watch: bool,
+    },
 }
 
 /// Why a client command failed; each maps to an exit code.
@@ -303,6 +310,7 @@ impl Client {
         } else {
             let msg = body["detail"]
                 .as_str()
+                .or_else(|| body["detail"]["message"].as_str())
                 .or_else(|| body["error"]["message"].as_str())
                 .unwrap_or("request failed");
             Err(CliError::Api(msg.to_owned()))
@@ -461,5 +469,6 @@ pub async fn run_operations(url: &str, command: OperationsCommand) -> Result<(),
             operations::cancel(&client, &id, reason.as_deref()).await
         }
         OperationsCommand::Watch { id } => operations::watch(&client, &id).await,
+        OperationsCommand::Retry { id, watch } => operations::retry(&client, &id, watch).await,
     }
 }

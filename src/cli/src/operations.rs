@@ -57,6 +57,20 @@ pub async fn cancel(client: &Client, id: &str, reason: Option<&str>) -> Result<(
     Ok(())
 }
 
+/// Starts a failed or cancelled operation again; prints the new id (and, with `watch`,
+/// follows it).
+pub async fn retry(client: &Client, id: &str, watch: bool) -> Result<(), CliError> {
+    let body = client
+        .post(&format!("/operations/{id}/retry"), &serde_json::json!({}))
+        .await?;
+    let new = body["data"]["operation_id"].as_str().unwrap_or_default();
+    println!("Retrying {id} as {new}");
+    if watch {
+        return self::watch(client, new).await;
+    }
+    Ok(())
+}
+
 /// Follows an operation over its websocket until it ends, one line per event.
 pub async fn watch(client: &Client, id: &str) -> Result<(), CliError> {
     follow(client, id, true).await?;

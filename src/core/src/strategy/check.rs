@@ -24,6 +24,14 @@ pub(super) fn check(raw: Raw) -> Result<Strategy, StrategyError> {
     if !valid_name(&raw.name) {
         return Err(err("name", "must be 1-100 letters, digits, '_' or '-'"));
     }
+    if let Some(scope) = &raw.scope {
+        if scope != "universal" && scope != "symbol_specific" {
+            return Err(err(
+                "scope",
+                format!("unknown scope {scope:?} (universal or symbol_specific)"),
+            ));
+        }
+    }
     let symbols = check_symbols(raw.training_data.symbols)?;
     let (timeframes, base_timeframe) = check_timeframes(raw.training_data.timeframes)?;
     let indicators = check_indicators(raw.indicators)?;

@@ -289,6 +289,7 @@ mod tests {
         let base = example();
         let cases: &[(&str, &str, &str)] = &[
             ("name: neuro_mean_reversion", "name: 'no spaces'", "name"),
+            ("scope: universal", "scope: everywhere", "scope"),
             (
                 "    symbol: GOOG",
                 "    symbol: 'GO OG'",

@@ -12,6 +12,9 @@ pub(super) struct Raw {
     pub(super) name: String,
     #[serde(default)]
     pub(super) description: Option<String>,
+    /// KTRDR's v2 `scope` (`universal` or `symbol_specific`); optional here.
+    #[serde(default)]
+    pub(super) scope: Option<String>,
     pub(super) training_data: RawTrainingData,
     pub(super) indicators: Vec<RawIndicator>,
     pub(super) fuzzy_sets: BTreeMap<String, BTreeMap<String, Yaml>>,

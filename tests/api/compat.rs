@@ -1,0 +1,126 @@
+//! What the original KTRDR's CLI sends, as it sends it (the requests of `../shared/ktrdr-api`
+//! and of its CLI): each gets an answer with the fields its client reads.
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+
+use crate::helpers::{run_ktrdr, spawn_app, spawn_app_with, test_settings, verb_args};
+
+/// Hourly equity bars around the clock (extended hours included) on `days` weekdays from
+/// `start`, as a CSV file's text.
+fn around_the_clock(start: DateTime<Utc>, days: i64) -> String {
+    let mut out = String::from("datetime,open,high,low,close,volume\n");
+    for d in 0..days {
+        for h in 0..24 {
+            let t = start + Duration::days(d) + Duration::hours(h);
+            out.push_str(&format!(
+                "{},10,11,9,10.5,100\n",
+                t.format("%Y-%m-%d %H:%M:%S")
+            ));
+        }
+    }
+    out
+}
+
+/// `data load --trading-hours`: the body's `filters` are accepted; `data show --trading-hours`
+/// (`?trading_hours_only=true`) keeps the regular session, `include_extended` the pre- and
+/// post-market; `data range` before any load says "not found" (what the CLI looks for).
+#[actix_web::test]
+async fn trading_hours_filters_and_not_found() {
+    let src = tempfile::tempdir().unwrap();
+    // Mon 2024-06-10 .. Tue 2024-06-11, EDT (New York = UTC-4).
+    let t0: DateTime<Utc> = "2024-06-10T00:00:00Z".parse().unwrap();
+    std::fs::write(src.path().join("AAPL_1h.csv"), around_the_clock(t0, 2)).unwrap();
+    let store = tempfile::tempdir().unwrap();
+    let mut settings = test_settings();
+    settings.data.csv_dir = src.path().to_owned();
+    settings.paths.data_dir = store.path().to_owned();
+    let app = spawn_app_with(settings).await;
+
+    let (status, res) = app
+        .post("/data/range", json!({"symbol": "AAPL", "timeframe": "1h"}))
+        .await;
+    assert_eq!(status, 404, "{res}");
+    assert!(
+        res["detail"].as_str().unwrap().contains("not found"),
+        "{res}"
+    );
+
+    let op = app
+        .load(json!({
+            "symbol": "AAPL", "timeframe": "1h", "mode": "full",
+            "start_date": "2024-06-10", "end_date": "2024-06-12",
+            "filters": {"trading_hours_only": true, "include_extended": false},
+        }))
+        .await;
+    assert_eq!(op["status"], "completed", "{op}");
+    let count = |body: &serde_json::Value| body["data"]["dates"].as_array().unwrap().len();
+    let (_, all) = app.get("/data/AAPL/1h").await;
+    let (_, regular) = app.get("/data/AAPL/1h?trading_hours_only=true").await;
+    let (_, extended) = app
+        .get("/data/AAPL/1h?trading_hours_only=true&include_extended=true")
+        .await;
+    // Bars start on the hour: 10:00..15:00 New York are in the regular session (6 a day),
+    // 04:00..19:00 in the extended one (16 a day).
+    assert_eq!(count(&regular), 12, "{regular}");
+    assert_eq!(count(&extended), 32, "{extended}");
+    assert!(count(&all) > count(&extended));
+    assert_eq!(regular["data"]["dates"][0], "2024-06-10T14:00:00");
+    let (status, res) = app
+        .post(
+            "/data/load",
+            json!({"symbol": "AAPL", "timeframe": "1h", "filters": {"trading_hours": true}}),
+        )
+        .await;
+    assert_eq!(status, 400, "an unknown filter is named: {res}");
+}
+
+/// `operations cancel ID --force` sends `"force": "True"`: accepted; a value that is no
+/// boolean is refused naming the field.
+#[actix_web::test]
+async fn cancel_with_force_as_python_sends_it() {
+    let app = spawn_app().await;
+    let id = app.start_dummy(30.0, 30).await;
+    let res = awc::Client::default()
+        .delete(app.url(&format!("/operations/{id}")))
+        .send_json(&json!({"force": "maybe"}))
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(res, 400);
+    let mut res = awc::Client::default()
+        .delete(app.url(&format!("/operations/{id}")))
+        .send_json(&json!({"force": "True", "reason": "compat"}))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["data"]["status"], "cancelled", "{body}");
+}
+
+/// A cancelled dummy operation retried from ktrdr's CLI runs again with the same parameters.
+#[actix_web::test]
+async fn retry_a_cancelled_operation_from_the_cli() {
+    let app = spawn_app().await;
+    let id = app.start_dummy(30.0, 15).await;
+    app.delete(&format!("/operations/{id}")).await;
+    let out = run_ktrdr(verb_args("operations", &app.base, &["retry", &id])).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let new_id = stdout.trim().rsplit(' ').next().unwrap().to_owned();
+    assert!(
+        stdout.starts_with(&format!("Retrying {id} as op_dummy_")),
+        "{stdout}"
+    );
+    let (_, op) = app.get(&format!("/operations/{new_id}")).await;
+    assert_eq!(op["data"]["metadata"]["parameters"]["steps"], 15, "{op}");
+    assert_eq!(
+        op["data"]["metadata"]["parameters"]["duration_seconds"],
+        30.0
+    );
+    app.delete(&format!("/operations/{new_id}")).await;
+}
