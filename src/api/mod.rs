@@ -6,6 +6,7 @@ pub mod data;
 pub mod dummy;
 pub mod health;
 pub mod operations;
+pub mod strategies;
 pub mod training;
 pub mod ws;
 
@@ -49,7 +50,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(ws::configure)
             .configure(dummy::configure)
             .configure(data::configure)
-            .configure(training::configure),
+            .configure(training::configure)
+            .configure(strategies::configure),
     )
     .default_service(web::to(|req: actix_web::HttpRequest| async move {
         Err::<actix_web::HttpResponse, _>(ApiError::NotFound(format!(

@@ -11,14 +11,14 @@ use crate::http::json::{date_range, parse_field, within_bounds, ValidJson};
 use crate::training::manager::{StartTraining, TrainingRequest};
 use crate::training::storage;
 use ktrdr_core::mode::LoadMode;
-use ktrdr_core::strategy::{self, Strategy};
+use ktrdr_core::strategy;
 use ktrdr_core::strategy::{StrategyFile, StrategyFileError};
 use ktrdr_core::timeframe::{Symbol, Timeframe};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/trainings/start", web::post().to(start))
         .route("/models", web::get().to(models))
-        .route("/strategies", web::get().to(strategies));
+        .route("/trainings/{id}/performance", web::get().to(performance));
 }
 
 /// `POST /trainings/start` body.
@@ -171,43 +171,90 @@ where
         .collect()
 }
 
-/// Builds a list off the server threads (it reads files) and answers it in KTRDR's list shape.
-async fn file_list(
-    build: impl FnOnce() -> Vec<serde_json::Value> + Send + 'static,
-) -> Result<HttpResponse, ApiError> {
-    let list = web::block(build).await?;
+/// `GET /models`: ktrdr's list (`data`, `total_count`) and, additively, KTRDR's `models` with
+/// the fields its clients read.
+async fn models(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let dir = state.settings.paths.models_dir.clone();
+    let list = web::block(move || storage::list(&dir)).await?;
+    let ktrdr_shape: Vec<Value> = list.iter().map(original_model).collect();
     Ok(HttpResponse::Ok().json(json!({
         "success": true,
         "data": list,
         "total_count": list.len(),
+        "models": ktrdr_shape,
         "error": null,
     })))
 }
 
-async fn models(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let dir = state.settings.paths.models_dir.clone();
-    file_list(move || storage::list(&dir)).await
+/// A model's entry as KTRDR lists it.
+fn original_model(m: &Value) -> Value {
+    let tf = m["timeframe"].as_str().unwrap_or_default();
+    json!({
+        "model_id": format!(
+            "{}/{tf}_v{}",
+            m["strategy_name"].as_str().unwrap_or_default(),
+            m["version"]
+        ),
+        "model_name": m["strategy_name"],
+        "symbol": m["symbols"][0],
+        "timeframe": tf,
+        "created_at": m["created_at"],
+        "training_accuracy": m["training_metrics"]["final_train_accuracy"].as_f64().unwrap_or(0.0),
+        "test_accuracy": m["test_metrics"]["test_accuracy"].as_f64().unwrap_or(0.0),
+        "description": "",
+    })
 }
 
-async fn strategies(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let dir = state.settings.paths.strategies_dir.clone();
-    file_list(move || {
-        strategy::list(&dir)
-            .into_iter()
-            .map(|(name, path)| match Strategy::from_file(&path) {
-                Ok(s) => json!({
-                    "name": name,
-                    "description": s.description,
-                    "symbols": s.symbols,
-                    "timeframes": s.timeframes.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
-                    "indicators": s.indicators.iter().map(|i| &i.feature_id).collect::<Vec<_>>(),
-                    "feature_count": s.feature_names().len(),
-                    "valid": true,
-                    "error": null,
-                }),
-                Err(e) => json!({ "name": name, "valid": false, "error": e.to_string() }),
-            })
-            .collect()
-    })
-    .await
+/// `GET /trainings/{id}/performance`: a training's metrics in KTRDR's shape, from its result.
+async fn performance(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let raw = path.into_inner();
+    let not_found = || ApiError::NotFound(format!("Training task {raw} not found"));
+    let id = raw.parse().map_err(|_| not_found())?;
+    let record = state
+        .tracker
+        .send(ktrdr_actors::tracker::GetOperation(id))
+        .await
+        .map_err(ApiError::mailbox("ProgressTracker"))?
+        .filter(|r| r.operation_type.as_str() == "training")
+        .ok_or_else(not_found)?;
+    let r = record.result_summary.clone().unwrap_or_default();
+    let t = &r["training_metrics"];
+    let (training_metrics, test_metrics, model_info) = if r.is_null() {
+        (Value::Null, Value::Null, Value::Null)
+    } else {
+        (
+            json!({
+                "final_train_loss": t["final_train_loss"],
+                "final_val_loss": t["final_val_loss"],
+                "final_train_accuracy": t["final_train_accuracy"],
+                "final_val_accuracy": t["final_val_accuracy"],
+                "epochs_completed": t["epochs_trained"],
+                "early_stopped": t["early_stopped"],
+                "training_time_minutes": t["training_time"].as_f64().map(|s| s / 60.0),
+            }),
+            json!({
+                "test_loss": r["test_metrics"]["test_loss"],
+                "test_accuracy": r["test_metrics"]["test_accuracy"],
+                "precision": r["test_metrics"]["precision"],
+                "recall": r["test_metrics"]["recall"],
+                "f1_score": r["test_metrics"]["f1_score"],
+            }),
+            json!({
+                "model_size_bytes": null,
+                "parameters_count": r["model_info"]["parameters_count"],
+                "architecture": r["model_info"]["architecture"],
+            }),
+        )
+    };
+    Ok(HttpResponse::Ok().json(json!({
+        "success": true,
+        "task_id": record.operation_id,
+        "status": record.status,
+        "training_metrics": training_metrics,
+        "test_metrics": test_metrics,
+        "model_info": model_info,
+    })))
 }

@@ -225,6 +225,35 @@ async fn trains_locally_on_real_daily_bars_and_the_model_reloads() {
     assert_eq!(app.wait_for(&id2).await["status"], "completed");
     let models = app.get("/models").await.1;
     assert_eq!(models["data"][1]["version"], 2, "{models}");
+
+    // KTRDR's shapes, as its clients read them.
+    let m = &models["models"][1];
+    assert_eq!(m["model_id"], "neuro_mean_reversion/1d_v2", "{models}");
+    assert_eq!(
+        (m["symbol"].as_str(), m["timeframe"].as_str()),
+        (Some("GOOG"), Some("1d"))
+    );
+    assert!(m["test_accuracy"].as_f64().unwrap() > 0.0, "{m}");
+    let (status, perf) = app.get(&format!("/trainings/{id}/performance")).await;
+    assert_eq!(status, 200, "{perf}");
+    assert_eq!(perf["success"], true);
+    assert_eq!(perf["status"], "completed");
+    assert_eq!(perf["test_metrics"]["test_accuracy"].as_f64(), Some(acc));
+    assert_eq!(perf["training_metrics"]["epochs_completed"], 4);
+    assert!(perf["model_info"]["parameters_count"].as_u64().unwrap() > 0);
+    let (status, _) = app.get("/trainings/op_training_nosuch/performance").await;
+    assert_eq!(status, 404);
+    let (_, listed) = app.get("/strategies/").await;
+    let info = &listed["strategies"][0];
+    assert_eq!(info["name"], "neuro_mean_reversion", "{listed}");
+    assert_eq!(info["training_status"], "trained");
+    assert_eq!(info["available_versions"], json!([1, 2]));
+    assert_eq!(info["indicators"][0]["feature_id"], "rsi_14");
+    assert!(info["fuzzy_config"]["rsi_14"]["oversold"].is_object());
+    let (status, one) = app.get("/strategies/neuro_mean_reversion").await;
+    assert_eq!((status, &one["latest_version"]), (200, &json!(2)));
+    let (status, _) = app.get("/strategies/nosuch").await;
+    assert_eq!(status, 404);
 }
 
 #[actix_web::test]
@@ -347,6 +376,26 @@ async fn training_request_mistakes_are_refused() {
         let detail = res["detail"].as_str().unwrap();
         assert!(detail.contains(needle), "{body}: {detail}");
     }
+    // KTRDR's validate route: a good file, a broken one (issues named by path), none.
+    let (status, ok) = app
+        .post("/strategies/validate/neuro_mean_reversion", json!({}))
+        .await;
+    assert_eq!(status, 200, "{ok}");
+    assert_eq!(
+        (ok["valid"].as_bool(), ok["issues"].as_array().map(Vec::len)),
+        (Some(true), Some(0))
+    );
+    assert!(ok["available_indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n == "rsi"));
+    let (status, bad) = app.post("/strategies/validate/broken", json!({})).await;
+    assert_eq!(status, 200, "{bad}");
+    assert_eq!(bad["valid"], false);
+    assert_eq!(bad["issues"][0]["severity"], "error");
+    let (status, _) = app.post("/strategies/validate/nosuch", json!({})).await;
+    assert_eq!(status, 404);
     // A strategy file with a mistake: KTRDR's detail object, which its CLI prints.
     let (status, res) = app
         .post("/trainings/start", json!({"strategy_name": "broken"}))

@@ -10,6 +10,26 @@ use serde_yaml::Value as Yaml;
 
 use crate::error::StrategyError;
 
+/// Every name (and alias) a strategy may give an indicator.
+pub const INDICATOR_NAMES: &[&str] = &[
+    "sma",
+    "simple_moving_average",
+    "ema",
+    "exponential_moving_average",
+    "rsi",
+    "macd",
+    "bbands",
+    "bollinger_bands",
+    "bollingerbands",
+    "atr",
+    "stochastic",
+    "stoch",
+    "roc",
+    "rate_of_change",
+    "momentum",
+    "volume_sma",
+];
+
 /// Which price column an indicator reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -265,5 +285,17 @@ mod tests {
         assert_eq!(e.path, "indicators[1].period");
         let e = Indicator::from_params("nope", "r", &BTreeMap::new(), "indicators[2]").unwrap_err();
         assert_eq!(e.path, "indicators[2].name");
+    }
+
+    /// Every listed name builds an indicator with its defaults; a name not listed does not.
+    #[test]
+    fn listed_names_are_the_known_ones() {
+        for name in INDICATOR_NAMES {
+            assert!(
+                Indicator::from_params(name, "x", &BTreeMap::new(), "i").is_ok(),
+                "{name}"
+            );
+        }
+        assert!(Indicator::from_params("vwap", "x", &BTreeMap::new(), "i").is_err());
     }
 }
