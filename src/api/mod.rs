@@ -4,6 +4,7 @@
 
 pub mod data;
 pub mod dummy;
+pub mod gaps;
 pub mod health;
 pub mod operations;
 pub mod strategies;
@@ -51,7 +52,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(dummy::configure)
             .configure(data::configure)
             .configure(training::configure)
-            .configure(strategies::configure),
+            .configure(strategies::configure)
+            .configure(gaps::configure),
     )
     .default_service(web::to(|req: actix_web::HttpRequest| async move {
         Err::<actix_web::HttpResponse, _>(ApiError::NotFound(format!(

@@ -122,6 +122,26 @@ impl GapAnalyzer {
         }
     }
 
+    /// How many bars the calendar expects in `[from, to)`: trading days for daily bars,
+    /// trading time over the bar size for intraday ones, calendar weeks and months beyond.
+    pub fn expected_bars(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
+        if to <= from {
+            return 0.0;
+        }
+        match self.timeframe {
+            Timeframe::D1 => f64::from(
+                self.calendar
+                    .trading_days(from.date_naive(), to.date_naive()),
+            ),
+            Timeframe::W1 => ((to - from).num_days() as f64 / 7.0).ceil(),
+            Timeframe::MN1 => ((to - from).num_days() as f64 / 30.44).round().max(1.0),
+            tf => {
+                let open = self.calendar.trading_time(from, to).num_seconds() as f64;
+                (open / tf.duration().num_seconds() as f64).ceil()
+            }
+        }
+    }
+
     /// Gaps of `times` (sorted bar starts, ms) within `[start, end)` for `mode`.
     pub fn analyze(
         &self,

@@ -4,6 +4,7 @@
 
 pub mod calendar;
 pub mod csv;
+pub mod gap_report;
 pub mod gaps;
 pub mod manager;
 pub mod plan;

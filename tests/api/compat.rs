@@ -124,3 +124,102 @@ async fn retry_a_cancelled_operation_from_the_cli() {
     );
     app.delete(&format!("/operations/{new_id}")).await;
 }
+
+/// KTRDR's gap-analysis routes over the real GOOG daily bars with January 2013 cut out: one
+/// critical gap, the coverage of what is there; a symbol with no data is all gap; the batch
+/// sums them; bad windows and modes are named.
+#[actix_web::test]
+async fn gap_analysis_routes() {
+    use ktrdr::data::store::BarStore;
+    use ktrdr_core::timeframe::Timeframe;
+    let store = tempfile::tempdir().unwrap();
+    let all = ktrdr::data::validation::validate(
+        &ktrdr::data::csv::parse(include_str!("../../sample_data/GOOG_1d.csv")).unwrap(),
+        Timeframe::D1,
+    )
+    .0;
+    let cut = |d: &str| {
+        format!("{d}T00:00:00Z")
+            .parse::<DateTime<Utc>>()
+            .unwrap()
+            .timestamp_millis()
+    };
+    let (hole_start, hole_end) = (cut("2013-01-01"), cut("2013-02-01"));
+    let kept = all.retain_indices(|i| all.time[i] < hole_start || all.time[i] >= hole_end);
+    BarStore::new(store.path())
+        .write(&"GOOG".parse().unwrap(), Timeframe::D1, &kept)
+        .unwrap();
+    let mut settings = test_settings();
+    settings.paths.data_dir = store.path().to_owned();
+    let app = spawn_app_with(settings).await;
+
+    let window = "start_date=2012-06-01&end_date=2013-03-01";
+    let (status, res) = app
+        .get(&format!("/gap-analysis/data/GOOG/1d/gaps?{window}"))
+        .await;
+    assert_eq!(status, 200, "{res}");
+    let d = &res["data"];
+    assert_eq!(d["success"], true);
+    assert_eq!(d["summary"]["total_gaps"], 1, "{d}");
+    assert_eq!(d["summary"]["critical_gaps"], 1);
+    assert_eq!(
+        d["gaps"][0]["start_time"], "2013-01-01T00:00:00+00:00",
+        "{d}"
+    );
+    assert_eq!(d["gaps"][0]["severity"], "critical");
+    // The calendar expects exactly the bars that were cut (21 NYSE days in January 2013).
+    let removed = all.len() - kept.len();
+    assert_eq!(removed, 21);
+    assert_eq!(d["gaps"][0]["missing_bars"], removed as f64);
+    let coverage = d["summary"]["coverage_percentage"].as_f64().unwrap();
+    assert!((80.0..95.0).contains(&coverage), "{coverage}");
+    assert_eq!(d["analysis_mode"], "normal");
+
+    let (_, res) = app
+        .get(&format!(
+            "/gap-analysis/data/GOOG/1d/summary?{window}&mode=quick"
+        ))
+        .await;
+    assert_eq!(res["data"]["summary"]["total_gaps"], 1, "{res}");
+    assert_eq!(res["data"]["analysis_mode"], "quick");
+    let (_, res) = app
+        .get(&format!("/gap-analysis/data/NOPE/1d/gaps?{window}"))
+        .await;
+    assert_eq!(res["data"]["summary"]["coverage_percentage"], 0.0, "{res}");
+
+    let (status, res) = app
+        .post(
+            "/gap-analysis/data/batch",
+            json!({"symbols": ["GOOG", "NOPE"], "timeframe": "1d", "start_date": "2012-06-01",
+                   "end_date": "2013-03-01", "mode": "normal", "include_expected": false}),
+        )
+        .await;
+    assert_eq!(status, 200, "{res}");
+    let b = &res["data"];
+    assert_eq!(b["overall_summary"]["total_symbols"], 2);
+    assert_eq!(b["results"]["GOOG"]["summary"]["total_gaps"], 1);
+    assert_eq!(b["results"]["NOPE"]["summary"]["actual_bars"], 0);
+    assert_eq!(
+        b["overall_summary"]["total_actual_bars"],
+        b["results"]["GOOG"]["summary"]["actual_bars"]
+    );
+
+    for (path, field) in [
+        ("/gap-analysis/data/GOOG/1d/gaps", "query -> start_date"),
+        ("/gap-analysis/data/GOOG/1d/gaps?start_date=2013-03-01&end_date=2012-01-01", "query -> end_date"),
+        ("/gap-analysis/data/GOOG/1d/gaps?start_date=2012-11-01&end_date=2013-01-15&mode=verbose", "query -> mode"),
+    ] {
+        let (status, res) = app.get(path).await;
+        assert_eq!(status, 400, "{path}: {res}");
+        assert_eq!(res["error"]["details"][0]["field"], field, "{path}");
+    }
+    let (status, res) = app
+        .post("/gap-analysis/data/batch", json!({"symbols": [], "timeframe": "1d", "start_date": "2012-01-01", "end_date": "2013-03-01"}))
+        .await;
+    assert_eq!(status, 400, "{res}");
+    let (status, res) = app.get("/gap-analysis/health").await;
+    assert_eq!(
+        (status, res["data"]["status"].as_str()),
+        (200, Some("healthy"))
+    );
+}
