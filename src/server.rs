@@ -79,7 +79,7 @@ impl Backend {
         let data = DataManager::new(
             tracker.clone(),
             store.clone(),
-            source,
+            source.clone(),
             settings.data.load_concurrency,
             settings.data.max_requests_per_load,
             settings.operations.timeout(),
@@ -102,6 +102,7 @@ impl Backend {
             data,
             training,
             store,
+            source,
             settings: settings.clone(),
         });
         let server =

@@ -6,6 +6,7 @@ pub mod data;
 pub mod dummy;
 pub mod gaps;
 pub mod health;
+pub mod ib;
 pub mod operations;
 pub mod strategies;
 pub mod training;
@@ -19,6 +20,7 @@ use ktrdr_actors::ProgressTracker;
 
 use crate::config::Settings;
 use crate::data::manager::DataManager;
+use crate::data::source::BarSource;
 use crate::data::store::BarStore;
 use crate::http::error::ApiError;
 use crate::training::manager::TrainingManager;
@@ -30,6 +32,8 @@ pub struct AppState {
     pub training: Addr<TrainingManager>,
     /// The local bar store, read directly (off the arbiter) by the data routes.
     pub store: BarStore,
+    /// Where loads get bars (the IB host service or an in-process provider), for `/ib/...`.
+    pub source: BarSource,
     pub settings: Arc<Settings>,
 }
 
@@ -53,7 +57,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(data::configure)
             .configure(training::configure)
             .configure(strategies::configure)
-            .configure(gaps::configure),
+            .configure(gaps::configure)
+            .configure(ib::configure),
     )
     .default_service(web::to(|req: actix_web::HttpRequest| async move {
         Err::<actix_web::HttpResponse, _>(ApiError::NotFound(format!(

@@ -83,3 +83,18 @@ pub trait BarProvider: Send + Sync + 'static {
         serde_json::json!({})
     }
 }
+
+/// A provider's state as the IB host service's health reports it: `status` (`healthy`, or
+/// `degraded` while it cannot serve), its name, and what it adds (`gateway`, `pacing`).
+pub fn describe(provider: &dyn BarProvider) -> serde_json::Value {
+    let mut body = serde_json::json!({
+        "status": if provider.connected() { "healthy" } else { "degraded" },
+        "provider": provider.name(),
+    });
+    for extra in [provider.health(), provider.details()] {
+        if let (serde_json::Value::Object(b), serde_json::Value::Object(e)) = (&mut body, extra) {
+            b.extend(e);
+        }
+    }
+    body
+}

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use ktrdr_actors::host_client::{HostClient, HostServiceError};
 use ktrdr_core::protocol::ib::{HeadTimestampAnswer, HistoricalAnswer, HistoricalRequest};
 
-use crate::data::provider::{BarProvider, ProviderError};
+use crate::data::provider::{describe, BarProvider, ProviderError};
 use ktrdr_core::bars::Bars;
 use ktrdr_core::timeframe::{Symbol, Timeframe};
 
@@ -111,6 +111,19 @@ impl BarSource {
                 .head_timestamp(symbol.clone(), timeframe)
                 .await
                 .map_err(SourceError::from),
+        }
+    }
+
+    /// The source's state, as the IB host service's `/health/detailed` gives it: `status`,
+    /// `provider`, the gateway link and pacing when it is IB, request counts when remote.
+    pub async fn health(&self) -> Result<serde_json::Value, SourceError> {
+        match self {
+            Self::Host(client) => client.get("/health/detailed").await.map_err(host_error),
+            Self::Local(provider) => {
+                let mut body = describe(provider.as_ref());
+                body["service"] = serde_json::json!("in-process");
+                Ok(body)
+            }
         }
     }
 }

@@ -223,3 +223,76 @@ async fn gap_analysis_routes() {
         (200, Some("healthy"))
     );
 }
+
+/// KTRDR's `/ib/...` routes, answered from the IB host service's health: up (CSV provider)
+/// after a load, a host that is down, and an IB Gateway that is not there.
+#[actix_web::test]
+async fn ib_status_routes() {
+    let src = tempfile::tempdir().unwrap();
+    std::fs::write(
+        src.path().join("GOOG_1d.csv"),
+        include_str!("../../sample_data/GOOG_1d.csv"),
+    )
+    .unwrap();
+    let store = tempfile::tempdir().unwrap();
+    let ib = crate::helpers::spawn_ib_host(src.path(), 0);
+    let app = spawn_app_with(crate::helpers::data_settings(&ib, store.path())).await;
+    let op = app
+        .load(json!({"symbol": "GOOG", "timeframe": "1d", "mode": "full", "start_date": "2012-01-01", "end_date": "2013-01-01"}))
+        .await;
+    assert_eq!(op["status"], "completed");
+    let (status, res) = app.get("/ib/status").await;
+    assert_eq!(status, 200, "{res}");
+    let d = &res["data"];
+    assert_eq!(d["connection"]["connected"], true, "{d}");
+    assert_eq!(d["ib_available"], true);
+    assert_eq!(d["provider"], "csv");
+    assert!(
+        d["data_metrics"]["total_requests"].as_u64().unwrap() >= 2,
+        "{d}"
+    );
+    assert_eq!(d["data_metrics"]["failed_requests"], 0);
+    let (status, res) = app.get("/ib/health").await;
+    assert_eq!(
+        (status, res["data"]["healthy"].as_bool()),
+        (200, Some(true)),
+        "{res}"
+    );
+    let (_, res) = app.get("/ib/config").await;
+    assert_eq!(res["data"]["port"], 4002);
+    assert_eq!(res["data"]["rate_limit"]["max_requests"], 60);
+
+    // The IB host service is not there.
+    let dead = format!("http://127.0.0.1:{}", crate::helpers::dead_port());
+    let app = spawn_app_with(crate::helpers::data_settings(&dead, store.path())).await;
+    let (status, res) = app.get("/ib/status").await;
+    assert_eq!(status, 200);
+    assert_eq!(res["data"]["ib_available"], false, "{res}");
+    assert!(
+        res["data"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("cannot reach"),
+        "{res}"
+    );
+    let (status, res) = app.get("/ib/health").await;
+    assert_eq!(status, 503, "{res}");
+
+    // The in-process IB Gateway provider with no gateway listening.
+    let mut settings = test_settings();
+    settings.data.provider = "ib".into();
+    settings.ib_gateway.port = crate::helpers::dead_port();
+    settings.paths.data_dir = store.path().to_owned();
+    let port = settings.ib_gateway.port;
+    let app = spawn_app_with(settings).await;
+    let (_, res) = app.get("/ib/status").await;
+    assert_eq!(res["data"]["connection"]["connected"], false, "{res}");
+    assert_eq!(res["data"]["connection"]["port"], port);
+    assert_eq!(res["data"]["provider"], "ib");
+    let (status, res) = app.get("/ib/health").await;
+    assert_eq!(status, 503, "{res}");
+    assert!(res["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("IB connection is unhealthy"));
+}

@@ -25,7 +25,7 @@ use ktrdr_core::protocol::ib::{
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::data::provider::BarProvider;
+use crate::data::provider::{describe, BarProvider};
 use crate::http::error::ApiError;
 use crate::http::json::{parse_date, parse_field, ValidJson};
 use ktrdr_core::timeframe::{Symbol, Timeframe};
@@ -82,36 +82,35 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<IbHostState>) {
 
 /// The service's own fields plus the provider's; `status` is `degraded` while the provider
 /// cannot serve (gateway down). The service itself is up, so the answer stays 200.
-fn health_body(state: &IbHostState) -> Value {
-    let mut body = json!({
-        "status": if state.provider.connected() { "healthy" } else { "degraded" },
+/// The service's own fields plus the provider's ([`crate::data::provider::describe`]).
+fn health_body(state: &IbHostState, detailed: bool) -> Value {
+    let mut body = describe(state.provider.as_ref());
+    if !detailed {
+        if let Value::Object(b) = &mut body {
+            b.remove("pacing");
+        }
+    }
+    let mut own = json!({
         "service": "ib-host",
-        "provider": state.provider.name(),
         "uptime_seconds": state.started.elapsed().as_secs_f64(),
     });
-    if let (Value::Object(b), Value::Object(extra)) = (&mut body, state.provider.health()) {
-        b.extend(extra);
+    if detailed {
+        own["requests"] = json!(state.requests.load(Ordering::Relaxed));
+        own["errors"] = json!(state.errors.load(Ordering::Relaxed));
+        own["last_error"] = json!(*state.last_error.lock().expect("lock"));
+    }
+    if let (Value::Object(b), Value::Object(o)) = (&mut body, own) {
+        b.extend(o);
     }
     body
 }
 
 async fn health(state: web::Data<IbHostState>) -> HttpResponse {
-    HttpResponse::Ok().json(health_body(&state))
+    HttpResponse::Ok().json(health_body(&state, false))
 }
 
 async fn health_detailed(state: web::Data<IbHostState>) -> HttpResponse {
-    let mut body = health_body(&state);
-    let extra = json!({
-        "requests": state.requests.load(Ordering::Relaxed),
-        "errors": state.errors.load(Ordering::Relaxed),
-        "last_error": *state.last_error.lock().expect("lock"),
-    });
-    for e in [extra, state.provider.details()] {
-        if let (Value::Object(b), Value::Object(e)) = (&mut body, e) {
-            b.extend(e);
-        }
-    }
-    HttpResponse::Ok().json(body)
+    HttpResponse::Ok().json(health_body(&state, true))
 }
 
 async fn historical(
