@@ -214,20 +214,28 @@ async fn batch(
         "body -> ",
     )?;
     let (store, syms, win) = (state.store.clone(), symbols.clone(), w.clone());
-    let reports = web::block(move || {
+    // One series that cannot be read (damaged) is reported in `errors`; the others still are.
+    let outcomes = web::block(move || {
         syms.iter()
             .map(|s| analyse(&store, s, tf, &win))
-            .collect::<Result<Vec<_>, _>>()
+            .collect::<Vec<_>>()
     })
-    .await??;
+    .await?;
     let mut results = Map::new();
+    let (mut reports, mut errors) = (Vec::new(), Vec::new());
     let (mut expected, mut actual) = (0.0, 0usize);
-    for (symbol, r) in symbols.iter().zip(&reports) {
-        expected += r.summary.expected_bars;
-        actual += r.summary.actual_bars;
-        results.insert(symbol.to_string(), response(symbol, tf, &w, r));
+    for (symbol, outcome) in symbols.iter().zip(outcomes) {
+        match outcome {
+            Ok(r) => {
+                expected += r.summary.expected_bars;
+                actual += r.summary.actual_bars;
+                results.insert(symbol.to_string(), response(symbol, tf, &w, &r));
+                reports.push(r);
+            }
+            Err(e) => errors.push(json!({"symbol": symbol, "error": e.to_string()})),
+        }
     }
-    let n = reports.len() as f64;
+    let n = (reports.len() as f64).max(1.0);
     Ok(ok(json!({
         "success": true,
         "timeframe": tf,
@@ -241,6 +249,24 @@ async fn batch(
             "total_missing_bars": (expected - actual as f64).max(0.0),
             "average_completeness_pct":
                 reports.iter().map(|r| r.summary.coverage_percentage).sum::<f64>() / n,
+            "overall_completeness_pct": if expected > 0.0 {
+                (actual as f64 / expected * 100.0).min(100.0)
+            } else {
+                100.0
+            },
+            // ktrdr reports only unexpected holes: closed-market time is never a gap.
+            "aggregated_missing_breakdown": {
+                "expected_weekend": 0,
+                "expected_trading_hours": 0,
+                "expected_holiday": 0,
+                "market_closure": 0,
+                "unexpected": reports.iter().map(|r| r.summary.total_gaps).sum::<usize>(),
+            },
+            "symbols_requested": symbols.len(),
+            "symbols_successful": reports.len(),
+            "symbols_failed": errors.len(),
+            "mode": w.mode,
+            "errors": errors,
             "total_gaps": reports.iter().map(|r| r.summary.total_gaps).sum::<usize>(),
         },
         "generated_at": Utc::now().to_rfc3339(),

@@ -118,6 +118,12 @@ async fn resilience(state: web::Data<AppState>) -> HttpResponse {
             "host": host,
             "port": port,
         },
+        "features": {
+            "dedicated_threads": "enabled",
+            "persistent_event_loops": "not used (async client)",
+            "auto_cleanup": "enabled",
+            "idle_timeout": "none",
+        },
         "pacing": h["pacing"],
         "timestamp": chrono::Utc::now().to_rfc3339(),
     }))

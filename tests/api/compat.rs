@@ -4,7 +4,9 @@
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
-use crate::helpers::{run_ktrdr, spawn_app, spawn_app_with, test_settings, verb_args};
+use crate::helpers::{
+    assert_ktrdr_shape, run_ktrdr, spawn_app, spawn_app_with, test_settings, verb_args,
+};
 
 /// Hourly equity bars around the clock (extended hours included) on `days` weekdays from
 /// `start`, as a CSV file's text.
@@ -195,6 +197,7 @@ async fn gap_analysis_routes() {
         )
         .await;
     assert_eq!(status, 200, "{res}");
+    assert_ktrdr_shape("gap_analysis_batch.json", &res);
     let b = &res["data"];
     assert_eq!(b["overall_summary"]["total_symbols"], 2);
     assert_eq!(b["results"]["GOOG"]["summary"]["total_gaps"], 1);
@@ -243,6 +246,7 @@ async fn ib_status_routes() {
     assert_eq!(op["status"], "completed");
     let (status, res) = app.get("/ib/status").await;
     assert_eq!(status, 200, "{res}");
+    assert_ktrdr_shape("ib_status.json", &res);
     let d = &res["data"];
     assert_eq!(d["connection"]["connected"], true, "{d}");
     assert_eq!(d["ib_available"], true);
@@ -259,8 +263,11 @@ async fn ib_status_routes() {
         "{res}"
     );
     let (_, res) = app.get("/ib/config").await;
+    assert_ktrdr_shape("ib_config.json", &res);
     assert_eq!(res["data"]["port"], 4002);
     assert_eq!(res["data"]["rate_limit"]["max_requests"], 60);
+    let (_, res) = app.get("/ib/resilience").await;
+    assert_ktrdr_shape("ib_resilience.json", &res);
 
     // The IB host service is not there.
     let dead = format!("http://127.0.0.1:{}", crate::helpers::dead_port());

@@ -485,6 +485,7 @@ async fn partial_load_lists_failed_ranges() {
         .post(&format!("/operations/{id}/retry"), json!({}))
         .await;
     assert_eq!(status, 200, "{res}");
+    crate::helpers::assert_ktrdr_shape("operation_retry.json", &res);
     let new_id = res["data"]["operation_id"].as_str().unwrap().to_owned();
     assert_ne!(new_id, id);
     assert_eq!(res["data"]["operation_type"], "data_load");

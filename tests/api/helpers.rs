@@ -328,3 +328,45 @@ pub async fn post_json(url: &str, body: Value) -> (u16, Value) {
         .expect("POST");
     (res.status().as_u16(), res.json().await.expect("JSON body"))
 }
+
+/// The original KTRDR's answer in `tests/api/ktrdr_samples/{file}` (`response` of the captured
+/// exchange, or the whole file for the older captures).
+pub fn ktrdr_sample(file: &str) -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/api/ktrdr_samples")
+        .join(file);
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("sample"))
+        .expect("sample JSON");
+    v.get("response").cloned().unwrap_or(v)
+}
+
+/// The key paths of `original` that `ours` lacks: every object key, recursively, and the
+/// first element of arrays of objects (the samples cut long arrays to three items and "...").
+pub fn missing_fields(original: &Value, ours: &Value, path: &str) -> Vec<String> {
+    match (original, ours) {
+        (Value::Object(o), Value::Object(m)) => o
+            .iter()
+            .flat_map(|(k, v)| match m.get(k) {
+                None => vec![format!("{path}.{k}")],
+                Some(mine) => missing_fields(v, mine, &format!("{path}.{k}")),
+            })
+            .collect(),
+        (Value::Array(o), Value::Array(m)) => match (o.first(), m.first()) {
+            (Some(a @ Value::Object(_)), Some(b)) => missing_fields(a, b, &format!("{path}[0]")),
+            _ => vec![],
+        },
+        // A null on either side carries no structure to compare (e.g. no data yet).
+        (Value::Object(_), Value::Null) | (Value::Null, _) => vec![],
+        (Value::Object(_), _) => vec![format!("{path} (not an object)")],
+        _ => vec![],
+    }
+}
+
+/// Fails unless `ours` has every field of the original's answer in `file`.
+pub fn assert_ktrdr_shape(file: &str, ours: &Value) {
+    let missing = missing_fields(&ktrdr_sample(file), ours, "");
+    assert!(
+        missing.is_empty(),
+        "{file}: ktrdr's answer lacks {missing:?}\nours: {ours}"
+    );
+}

@@ -227,6 +227,7 @@ async fn trains_locally_on_real_daily_bars_and_the_model_reloads() {
     assert_eq!(models["data"][1]["version"], 2, "{models}");
 
     // KTRDR's shapes, as its clients read them.
+    assert_ktrdr_shape("models_list.json", &models);
     let m = &models["models"][1];
     assert_eq!(m["model_id"], "neuro_mean_reversion/1d_v2", "{models}");
     assert_eq!(
@@ -236,6 +237,7 @@ async fn trains_locally_on_real_daily_bars_and_the_model_reloads() {
     assert!(m["test_accuracy"].as_f64().unwrap() > 0.0, "{m}");
     let (status, perf) = app.get(&format!("/trainings/{id}/performance")).await;
     assert_eq!(status, 200, "{perf}");
+    assert_ktrdr_shape("training_performance.json", &perf);
     assert_eq!(perf["success"], true);
     assert_eq!(perf["status"], "completed");
     assert_eq!(perf["test_metrics"]["test_accuracy"].as_f64(), Some(acc));
@@ -244,6 +246,7 @@ async fn trains_locally_on_real_daily_bars_and_the_model_reloads() {
     let (status, _) = app.get("/trainings/op_training_nosuch/performance").await;
     assert_eq!(status, 404);
     let (_, listed) = app.get("/strategies/").await;
+    assert_ktrdr_shape("strategies_list.json", &listed);
     let info = &listed["strategies"][0];
     assert_eq!(info["name"], "neuro_mean_reversion", "{listed}");
     assert_eq!(info["training_status"], "trained");
@@ -251,6 +254,7 @@ async fn trains_locally_on_real_daily_bars_and_the_model_reloads() {
     assert_eq!(info["indicators"][0]["feature_id"], "rsi_14");
     assert!(info["fuzzy_config"]["rsi_14"]["oversold"].is_object());
     let (status, one) = app.get("/strategies/neuro_mean_reversion").await;
+    assert_ktrdr_shape("strategy_get.json", &one);
     assert_eq!((status, &one["latest_version"]), (200, &json!(2)));
     let (status, _) = app.get("/strategies/nosuch").await;
     assert_eq!(status, 404);
