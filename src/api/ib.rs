@@ -2,16 +2,22 @@
 //! IB host service's `/health/detailed`, or the in-process provider) and the settings.
 
 use actix_web::{web, HttpResponse};
+use ktrdr_core::timeframe::{Symbol, Timeframe};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::AppState;
 use crate::http::error::{ok, ApiError};
+use crate::http::json::parse_field;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/ib/status", web::get().to(status))
         .route("/ib/health", web::get().to(health))
         .route("/ib/config", web::get().to(config))
-        .route("/ib/resilience", web::get().to(resilience));
+        .route("/ib/resilience", web::get().to(resilience))
+        .route("/ib/circuit-breakers", web::get().to(circuit_breakers))
+        .route("/ib/ranges", web::get().to(ranges))
+        .route("/ib/symbols/discovered", web::get().to(discovered));
 }
 
 /// The source's health, or why it could not be had (the host service down).
@@ -127,4 +133,85 @@ async fn resilience(state: web::Data<AppState>) -> HttpResponse {
         "pacing": h["pacing"],
         "timestamp": chrono::Utc::now().to_rfc3339(),
     }))
+}
+
+/// ktrdr has no circuit breakers: the host client retries with backoff, the IB provider
+/// reconnects with backoff. KTRDR's empty answer.
+async fn circuit_breakers() -> HttpResponse {
+    ok(json!({
+        "circuit_breakers": {},
+        "summary": {"total_breakers": 0, "open_breakers": 0, "half_open_breakers": 0},
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+struct RangesQuery {
+    symbols: Option<String>,
+    timeframes: Option<String>,
+}
+
+/// `GET /ib/ranges?symbols=A,B&timeframes=1h,1d`: the first bar the provider has for each
+/// (its head timestamp) and what the store holds.
+async fn ranges(
+    state: web::Data<AppState>,
+    q: web::Query<RangesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let list = |v: &Option<String>| -> Vec<String> {
+        v.as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    let symbols = list(&q.symbols)
+        .iter()
+        .map(|s| parse_field::<Symbol>("query -> symbols", s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let timeframes = list(&q.timeframes)
+        .iter()
+        .map(|t| parse_field::<Timeframe>("query -> timeframes", t))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut out = Vec::new();
+    let mut lookups = 0;
+    for symbol in &symbols {
+        let mut by_tf = serde_json::Map::new();
+        for &tf in &timeframes {
+            lookups += 1;
+            let head = state.source.head_timestamp(symbol, tf).await;
+            let (store, s) = (state.store.clone(), symbol.clone());
+            let stored = web::block(move || store.summary(&s, tf)).await?.ok();
+            let ms = |t: Option<i64>| t.and_then(chrono::DateTime::from_timestamp_millis);
+            by_tf.insert(
+                tf.to_string(),
+                json!({
+                    "earliest_date": head.as_ref().ok().cloned().flatten(),
+                    "error": head.err().map(|e| e.to_string()),
+                    "stored_start": stored.and_then(|(first, _, _)| ms(first)),
+                    "stored_end": stored.and_then(|(_, last, _)| ms(last)),
+                    "stored_bars": stored.map_or(0, |(_, _, n)| n),
+                }),
+            );
+        }
+        out.push(json!({"symbol": symbol, "ranges": by_tf}));
+    }
+    Ok(ok(json!({
+        "symbols": out,
+        "requested_timeframes": timeframes,
+        "cache_stats": {"error": null, "cached_ranges": 0, "fresh_lookups": lookups},
+    })))
+}
+
+/// The symbols ktrdr knows: the series in its store.
+async fn discovered(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    let series = web::block(move || store.list()).await?;
+    let mut symbols: Vec<String> = series.iter().map(|s| s.symbol.to_string()).collect();
+    symbols.dedup();
+    Ok(ok(json!({
+        "symbols": symbols,
+        "total_count": symbols.len(),
+        "instrument_types": {},
+        "cache_stats": {},
+    })))
 }

@@ -268,6 +268,19 @@ async fn ib_status_routes() {
     assert_eq!(res["data"]["rate_limit"]["max_requests"], 60);
     let (_, res) = app.get("/ib/resilience").await;
     assert_ktrdr_shape("ib_resilience.json", &res);
+    let (_, res) = app.get("/ib/circuit-breakers").await;
+    assert_ktrdr_shape("ib_circuit_breakers.json", &res);
+    let (_, res) = app.get("/ib/symbols/discovered").await;
+    assert_ktrdr_shape("ib_symbols_discovered.json", &res);
+    assert_eq!(res["data"]["symbols"], json!(["GOOG"]), "{res}");
+    let (_, res) = app.get("/ib/ranges?symbols=GOOG&timeframes=1d").await;
+    assert_ktrdr_shape("ib_ranges.json", &res);
+    let r = &res["data"]["symbols"][0]["ranges"]["1d"];
+    assert_eq!(r["earliest_date"], "2004-08-19T00:00:00Z", "{res}");
+    assert_eq!(r["stored_bars"], 250);
+    let (status, res) = app.get("/ib/ranges?symbols=GOOG&timeframes=2d").await;
+    assert_eq!(status, 400, "{res}");
+    assert_eq!(res["error"]["details"][0]["field"], "query -> timeframes");
 
     // The IB host service is not there.
     let dead = format!("http://127.0.0.1:{}", crate::helpers::dead_port());
