@@ -99,12 +99,7 @@ fn data_args(base: &str, verb: &[&str]) -> Vec<String> {
 /// read the store back.
 #[actix_web::test]
 async fn data_load_show_range() {
-    let src = tempfile::tempdir().unwrap();
-    std::fs::write(
-        src.path().join("GOOG_1d.csv"),
-        include_str!("../../sample_data/GOOG_1d.csv"),
-    )
-    .unwrap();
+    let src = crate::helpers::goog_source();
     let store = tempfile::tempdir().unwrap();
     let mut settings = crate::helpers::test_settings();
     settings.data.csv_dir = src.path().to_owned();

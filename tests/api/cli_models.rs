@@ -167,12 +167,7 @@ async fn the_bar_is_drawn_on_a_terminal_and_ends_at_100() {
 /// operation on the backend; the CLI says so and exits non-zero.
 #[actix_web::test]
 async fn sigint_during_a_slow_load_cancels_it() {
-    let src = tempfile::tempdir().unwrap();
-    std::fs::write(
-        src.path().join("GOOG_1d.csv"),
-        include_str!("../../sample_data/GOOG_1d.csv"),
-    )
-    .unwrap();
+    let src = crate::helpers::goog_source();
     let store = tempfile::tempdir().unwrap();
     let ib = spawn_ib_host(src.path(), 300);
     let mut settings = data_settings(&ib, store.path());

@@ -136,7 +136,7 @@ async fn gap_analysis_routes() {
     use ktrdr_core::timeframe::Timeframe;
     let store = tempfile::tempdir().unwrap();
     let all = ktrdr::data::validation::validate(
-        &ktrdr::data::csv::parse(include_str!("../../sample_data/GOOG_1d.csv")).unwrap(),
+        &ktrdr::data::csv::parse(crate::helpers::GOOG_1D).unwrap(),
         Timeframe::D1,
     )
     .0;
@@ -231,12 +231,7 @@ async fn gap_analysis_routes() {
 /// after a load, a host that is down, and an IB Gateway that is not there.
 #[actix_web::test]
 async fn ib_status_routes() {
-    let src = tempfile::tempdir().unwrap();
-    std::fs::write(
-        src.path().join("GOOG_1d.csv"),
-        include_str!("../../sample_data/GOOG_1d.csv"),
-    )
-    .unwrap();
+    let src = crate::helpers::goog_source();
     let store = tempfile::tempdir().unwrap();
     let ib = crate::helpers::spawn_ib_host(src.path(), 0);
     let app = spawn_app_with(crate::helpers::data_settings(&ib, store.path())).await;

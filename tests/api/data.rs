@@ -8,7 +8,9 @@ use chrono::{DateTime, Duration, Utc};
 use ktrdr::config::Settings;
 use serde_json::json;
 
-use crate::helpers::{data_settings, dead_port, spawn_app_with, spawn_ib_host, TestApp, WsClient};
+use crate::helpers::{
+    data_settings, dead_port, spawn_app_with, spawn_ib_host, store_files, TestApp, WsClient,
+};
 
 const GOOG: &str = include_str!("../../sample_data/GOOG_1d.csv");
 
@@ -70,18 +72,6 @@ async fn goog_app() -> (TestApp, tempfile::TempDir, tempfile::TempDir) {
     (app, src, store)
 }
 
-fn files(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .map(|d| {
-            d.map(|e| e.unwrap().file_name().into_string().unwrap())
-                .filter(|n| n != ".locks")
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
-}
-
 /// `full` into an empty store fetches GOOG's 2148 real daily bars; a second `full` over the
 /// same range finds every hole (weekends, NYSE holidays) expected and fetches nothing.
 #[actix_web::test]
@@ -103,7 +93,7 @@ async fn full_load_of_real_goog_daily() {
         Some(9),
         "365-day segments: {summary}"
     );
-    assert_eq!(files(store.path()), vec!["GOOG_1d.parquet"]);
+    assert_eq!(store_files(store.path()), vec!["GOOG_1d.parquet"]);
     let (_, range) = app
         .post("/data/range", json!({"symbol": "GOOG", "timeframe": "1d"}))
         .await;
@@ -155,7 +145,7 @@ async fn full_load_of_real_btcusd_monthly() {
     assert_eq!(op["status"], "completed", "{op}");
     assert_eq!(op["metadata"]["parameters"]["calendar"], "crypto");
     assert_eq!(op["result_summary"]["fetched_bars"], 156);
-    assert_eq!(files(store.path()), vec!["BTCUSD_1M.parquet"]);
+    assert_eq!(store_files(store.path()), vec!["BTCUSD_1M.parquet"]);
     let (_, range) = app
         .post(
             "/data/range",
@@ -258,7 +248,11 @@ async fn cancel_mid_load_keeps_completed_segments() {
         .as_u64()
         .unwrap();
     assert!(segments_done < 10, "ran to the end before the cancel");
-    assert_eq!(files(store.path()), vec!["SLOW_1h.parquet"], "no temp file");
+    assert_eq!(
+        store_files(store.path()),
+        vec!["SLOW_1h.parquet"],
+        "no temp file"
+    );
     let (_, range) = app
         .post("/data/range", json!({"symbol": "SLOW", "timeframe": "1h"}))
         .await;
@@ -279,7 +273,7 @@ async fn host_down_fails_cleanly() {
     assert_eq!(op["status"], "failed");
     let msg = op["error_message"].as_str().unwrap();
     assert!(msg.contains("cannot reach IB host service"), "{msg}");
-    assert!(files(store.path()).is_empty());
+    assert!(store_files(store.path()).is_empty());
 }
 
 /// Unknown symbols fail with the host's reason; bad input is a 400 naming the field.

@@ -370,3 +370,33 @@ pub fn assert_ktrdr_shape(file: &str, ours: &Value) {
         "{file}: ktrdr's answer lacks {missing:?}\nours: {ours}"
     );
 }
+
+/// The real GOOG daily sample (2148 bars, 2004-2013).
+pub const GOOG_1D: &str = include_str!("../../sample_data/GOOG_1d.csv");
+
+/// A folder holding `GOOG_1d.csv` (the real sample), for a CSV provider.
+pub fn goog_source() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("GOOG_1d.csv"), GOOG_1D).unwrap();
+    dir
+}
+
+/// The names in a store folder but its lock folder: series files, temp files, kept files.
+pub fn store_files(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().into_string().unwrap())
+                .filter(|n| n != ".locks")
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// Asserts that `op` failed with an error message containing `needle`.
+pub fn assert_failed_with(op: &Value, needle: &str) {
+    assert_eq!(op["status"], "failed", "{op}");
+    let msg = op["error_message"].as_str().unwrap_or_default();
+    assert!(msg.contains(needle), "expected {needle:?} in: {op}");
+}

@@ -95,14 +95,7 @@ async fn direct_mode_uses_the_gateway_provider() {
     let op = app
         .load(json!({"symbol": "AAPL", "timeframe": "1d", "mode": "tail", "start_date": "2024-01-01", "end_date": "2024-02-01"}))
         .await;
-    assert_eq!(op["status"], "failed", "{op}");
-    assert!(
-        op["error_message"]
-            .as_str()
-            .unwrap()
-            .contains("IB Gateway at 127.0.0.1:"),
-        "{op}"
-    );
+    crate::helpers::assert_failed_with(&op, "IB Gateway at 127.0.0.1:");
 }
 
 /// Against a live gateway (paper account): `IB_GATEWAY_TEST=127.0.0.1:4002 cargo test --test

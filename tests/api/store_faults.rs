@@ -15,7 +15,9 @@ use ktrdr_core::bars::{Bar, Bars};
 use ktrdr_core::timeframe::{Symbol, Timeframe};
 use serde_json::{json, Value};
 
-use crate::helpers::{data_settings, spawn_app_with, spawn_bin, test_settings, TestApp};
+use crate::helpers::{
+    data_settings, spawn_app_with, spawn_bin, store_files, test_settings, TestApp,
+};
 
 const GOOG: &str = include_str!("../../sample_data/GOOG_1d.csv");
 
@@ -131,19 +133,6 @@ fn stored(store: &Path, symbol: &str, tf: Timeframe) -> Bars {
         .expect("the stored file reads")
 }
 
-/// Names in the store folder other than the lock folder: series files, temp files, kept files.
-fn files(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .map(|d| {
-            d.map(|e| e.unwrap().file_name().into_string().unwrap())
-                .filter(|n| n != ".locks")
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
-}
-
 /// Ten overlapping `full` loads of GOOG daily at once, spread over two backends sharing one
 /// data folder (as two processes would), twenty times over: every load ends `completed`, the
 /// file reads, and it holds exactly the source's bars over the union of the ranges. (Before
@@ -206,7 +195,7 @@ async fn overlapping_loads_of_one_series() {
             );
         }
     }
-    let names = files(store.path());
+    let names = store_files(store.path());
     assert_eq!(
         names.len(),
         ROUNDS,
@@ -272,15 +261,8 @@ async fn malformed_answer_fails_the_load() {
     let op = app
         .load(json!({"symbol": "BAD", "timeframe": "1d", "calendar": "crypto", "mode": "full", "start_date": "2020-07-01", "end_date": "2020-08-01"}))
         .await;
-    assert_eq!(op["status"], "failed", "{op}");
-    assert!(
-        op["error_message"]
-            .as_str()
-            .unwrap()
-            .contains("columns of different lengths"),
-        "{op}"
-    );
-    assert!(files(store.path()).is_empty(), "no empty file");
+    crate::helpers::assert_failed_with(&op, "columns of different lengths");
+    assert!(store_files(store.path()).is_empty(), "no empty file");
 
     // 365-day segments: the first (2019-06-01..2020-05-31) is honest, the second malformed.
     let op = app
@@ -499,7 +481,7 @@ async fn damaged_series_is_recoverable() {
         "{warning}"
     );
     no_path(&full);
-    let names = files(store.path());
+    let names = store_files(store.path());
     assert_eq!(names.len(), 2, "{names:?}");
     assert!(
         names[1].starts_with("GOOG_1d.parquet.damaged-"),
