@@ -2,6 +2,7 @@
 //! IB host service's `/health/detailed`, or the in-process provider) and the settings.
 
 use actix_web::{web, HttpResponse};
+use ktrdr_core::protocol::ib::{HealthAnswer, HealthStatus};
 use ktrdr_core::timeframe::{Symbol, Timeframe};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -21,14 +22,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// The source's health, or why it could not be had (the host service down).
-async fn source_health(state: &AppState) -> Result<Value, String> {
+async fn source_health(state: &AppState) -> Result<HealthAnswer, String> {
     state.source.health().await.map_err(|e| e.to_string())
 }
 
+/// The gateway block of a health answer (`null` when the provider is not IB's or the
+/// health could not be had).
+fn gateway(h: &Option<HealthAnswer>) -> Value {
+    h.as_ref()
+        .and_then(|h| h.gateway.clone())
+        .unwrap_or_default()
+}
+
+fn is_healthy(h: &Option<HealthAnswer>) -> bool {
+    h.as_ref()
+        .is_some_and(|h| h.status == HealthStatus::Healthy)
+}
+
 /// `host:port` of the gateway when the provider is IB's, else the configured one.
-fn gateway_address(state: &AppState, h: &Value) -> (String, u16) {
+fn gateway_address(state: &AppState, gateway: &Value) -> (String, u16) {
     let g = &state.settings.ib_gateway;
-    h["gateway"]["address"]
+    gateway["address"]
         .as_str()
         .and_then(|a| a.rsplit_once(':'))
         .and_then(|(host, port)| Some((host.to_owned(), port.parse().ok()?)))
@@ -37,27 +51,31 @@ fn gateway_address(state: &AppState, h: &Value) -> (String, u16) {
 
 async fn status(state: web::Data<AppState>) -> HttpResponse {
     let health = source_health(&state).await;
-    let h = health.clone().unwrap_or_default();
-    let connected = h["status"] == "healthy";
-    let (host, port) = gateway_address(&state, &h);
-    let requests = h["requests"].as_u64().unwrap_or(0);
-    let errors = h["errors"].as_u64().unwrap_or(0);
+    let (h, error) = match health {
+        Ok(h) => (Some(h), None),
+        Err(e) => (None, Some(e)),
+    };
+    let g = gateway(&h);
+    let connected = is_healthy(&h);
+    let (host, port) = gateway_address(&state, &g);
+    let requests = h.as_ref().and_then(|h| h.requests).unwrap_or(0);
+    let errors = h.as_ref().and_then(|h| h.errors).unwrap_or(0);
     ok(json!({
         "connection": {
             "connected": connected,
             "host": host,
             "port": port,
-            "client_id": h["gateway"]["client_id"]
+            "client_id": g["client_id"]
                 .as_i64()
                 .unwrap_or(i64::from(state.settings.ib_gateway.client_id)),
-            "connection_time": h["gateway"]["connected_since"],
+            "connection_time": g["connected_since"],
         },
         "connection_metrics": {
             "total_connections": u64::from(connected),
-            "failed_connections": h["gateway"]["failed_attempts"].as_u64().unwrap_or(0),
-            "last_connect_time": h["gateway"]["connected_since"],
+            "failed_connections": g["failed_attempts"].as_u64().unwrap_or(0),
+            "last_connect_time": g["connected_since"],
             "last_disconnect_time": null,
-            "uptime_seconds": h["uptime_seconds"],
+            "uptime_seconds": h.as_ref().and_then(|h| h.uptime_seconds),
         },
         "data_metrics": {
             "total_requests": requests,
@@ -72,8 +90,8 @@ async fn status(state: web::Data<AppState>) -> HttpResponse {
         },
         "ib_available": connected,
         // ktrdr's additions: which provider serves, and why it cannot when it cannot.
-        "provider": h["provider"],
-        "error": health.err(),
+        "provider": h.as_ref().map(|h| h.provider.clone()),
+        "error": error,
     }))
 }
 
@@ -81,8 +99,9 @@ async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let h = source_health(&state)
         .await
         .map_err(|e| ApiError::Unavailable(format!("IB connection is unhealthy: {e}")))?;
-    if h["status"] != "healthy" {
-        let why = h["gateway"]["last_error"]
+    if h.status != HealthStatus::Healthy {
+        let g = h.gateway.unwrap_or_default();
+        let why = g["last_error"]
             .as_str()
             .unwrap_or("the provider is not connected");
         return Err(ApiError::Unavailable(format!(
@@ -93,7 +112,7 @@ async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
         "healthy": true,
         "connection_ok": true,
         "data_fetching_ok": true,
-        "provider": h["provider"],
+        "provider": h.provider,
         "error_message": null,
     })))
 }
@@ -112,9 +131,9 @@ async fn config(state: web::Data<AppState>) -> HttpResponse {
 }
 
 async fn resilience(state: web::Data<AppState>) -> HttpResponse {
-    let h = source_health(&state).await.unwrap_or_default();
-    let (host, port) = gateway_address(&state, &h);
-    let connected = h["status"] == "healthy";
+    let h = source_health(&state).await.ok();
+    let (host, port) = gateway_address(&state, &gateway(&h));
+    let connected = is_healthy(&h);
     ok(json!({
         "new_architecture_status": "active",
         "connection_pool_health": {
@@ -130,7 +149,7 @@ async fn resilience(state: web::Data<AppState>) -> HttpResponse {
             "auto_cleanup": "enabled",
             "idle_timeout": "none",
         },
-        "pacing": h["pacing"],
+        "pacing": h.and_then(|h| h.pacing),
         "timestamp": chrono::Utc::now().to_rfc3339(),
     }))
 }

@@ -9,6 +9,7 @@ use futures_util::future::BoxFuture;
 use serde::Serialize;
 
 use ktrdr_core::bars::Bars;
+use ktrdr_core::protocol::ib::{HealthAnswer, HealthStatus};
 use ktrdr_core::timeframe::{Symbol, Timeframe};
 
 /// Why a provider could not answer.
@@ -84,17 +85,25 @@ pub trait BarProvider: Send + Sync + 'static {
     }
 }
 
-/// A provider's state as the IB host service's health reports it: `status` (`healthy`, or
-/// `degraded` while it cannot serve), its name, and what it adds (`gateway`, `pacing`).
-pub fn describe(provider: &dyn BarProvider) -> serde_json::Value {
-    let mut body = serde_json::json!({
-        "status": if provider.connected() { "healthy" } else { "degraded" },
-        "provider": provider.name(),
-    });
-    for extra in [provider.health(), provider.details()] {
-        if let (serde_json::Value::Object(b), serde_json::Value::Object(e)) = (&mut body, extra) {
-            b.extend(e);
-        }
+/// A provider's state as the IB host service's health reports it: `healthy`, or `degraded`
+/// while it cannot serve, its name, and what it adds (`gateway`, `pacing`).
+pub fn describe(provider: &dyn BarProvider, service: &str) -> HealthAnswer {
+    let health = provider.health();
+    let details = provider.details();
+    let some = |v: &serde_json::Value| (!v.is_null()).then(|| v.clone());
+    HealthAnswer {
+        status: if provider.connected() {
+            HealthStatus::Healthy
+        } else {
+            HealthStatus::Degraded
+        },
+        service: service.to_owned(),
+        provider: provider.name().to_owned(),
+        uptime_seconds: None,
+        gateway: some(&health["gateway"]),
+        pacing: some(&details["pacing"]),
+        requests: None,
+        errors: None,
+        last_error: None,
     }
-    body
 }

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use ktrdr_actors::host_client::{HostClient, HostServiceError};
-use ktrdr_core::protocol::ib::{HeadTimestampAnswer, HistoricalAnswer, HistoricalRequest};
+use ktrdr_core::protocol::ib::{
+    HeadTimestampAnswer, HealthAnswer, HistoricalAnswer, HistoricalRequest,
+};
 
 use crate::data::provider::{describe, BarProvider, ProviderError};
 use ktrdr_core::bars::Bars;
@@ -114,16 +116,12 @@ impl BarSource {
         }
     }
 
-    /// The source's state, as the IB host service's `/health/detailed` gives it: `status`,
-    /// `provider`, the gateway link and pacing when it is IB, request counts when remote.
-    pub async fn health(&self) -> Result<serde_json::Value, SourceError> {
+    /// The source's state, as the IB host service's `/health/detailed` gives it: status,
+    /// provider, the gateway link and pacing when it is IB, request counts when remote.
+    pub async fn health(&self) -> Result<HealthAnswer, SourceError> {
         match self {
-            Self::Host(client) => client.get("/health/detailed").await.map_err(host_error),
-            Self::Local(provider) => {
-                let mut body = describe(provider.as_ref());
-                body["service"] = serde_json::json!("in-process");
-                Ok(body)
-            }
+            Self::Host(client) => client.get_as("/health/detailed").await.map_err(host_error),
+            Self::Local(provider) => Ok(describe(provider.as_ref(), "in-process")),
         }
     }
 }

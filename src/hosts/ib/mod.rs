@@ -20,10 +20,10 @@ use std::time::Instant;
 
 use actix_web::{web, HttpResponse};
 use ktrdr_core::protocol::ib::{
-    HeadTimestampAnswer, HistoricalAnswer, HistoricalRequest, ValidateAnswer, ValidateRequest,
+    HeadTimestampAnswer, HealthAnswer, HistoricalAnswer, HistoricalRequest, ValidateAnswer,
+    ValidateRequest,
 };
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 use crate::data::provider::{describe, BarProvider};
 use crate::http::error::ApiError;
@@ -80,29 +80,18 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<IbHostState>) {
         .route("/data/validate", web::post().to(validate));
 }
 
-/// The service's own fields plus the provider's; `status` is `degraded` while the provider
-/// cannot serve (gateway down). The service itself is up, so the answer stays 200.
 /// The service's own fields plus the provider's ([`crate::data::provider::describe`]).
-fn health_body(state: &IbHostState, detailed: bool) -> Value {
-    let mut body = describe(state.provider.as_ref());
-    if !detailed {
-        if let Value::Object(b) = &mut body {
-            b.remove("pacing");
-        }
-    }
-    let mut own = json!({
-        "service": "ib-host",
-        "uptime_seconds": state.started.elapsed().as_secs_f64(),
-    });
+fn health_body(state: &IbHostState, detailed: bool) -> HealthAnswer {
+    let mut h = describe(state.provider.as_ref(), "ib-host");
+    h.uptime_seconds = Some(state.started.elapsed().as_secs_f64());
     if detailed {
-        own["requests"] = json!(state.requests.load(Ordering::Relaxed));
-        own["errors"] = json!(state.errors.load(Ordering::Relaxed));
-        own["last_error"] = json!(*state.last_error.lock().expect("lock"));
+        h.requests = Some(state.requests.load(Ordering::Relaxed));
+        h.errors = Some(state.errors.load(Ordering::Relaxed));
+        h.last_error = state.last_error.lock().expect("lock").clone();
+    } else {
+        h.pacing = None;
     }
-    if let (Value::Object(b), Value::Object(o)) = (&mut body, own) {
-        b.extend(o);
-    }
-    body
+    h
 }
 
 async fn health(state: web::Data<IbHostState>) -> HttpResponse {

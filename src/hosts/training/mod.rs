@@ -19,7 +19,8 @@ use chrono::{DateTime, Utc};
 use ktrdr_actors::Progress;
 use ktrdr_core::bars::Bars;
 use ktrdr_core::protocol::training::{
-    decode_run, SessionAnswer, SessionStatus, StartRequest, StatusAnswer, RUN_CONTENT_TYPE,
+    decode_run, HealthAnswer, SessionAnswer, SessionStatus, StartRequest, StatusAnswer,
+    RUN_CONTENT_TYPE,
 };
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
@@ -116,18 +117,18 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<TrainingHost>) {
 }
 
 async fn health(state: web::Data<TrainingHost>) -> HttpResponse {
-    let mut body = json!({
-        "status": "healthy",
-        "service": "training-host",
-        "uptime_seconds": state.started.elapsed().as_secs_f64(),
-        "active_sessions": state.active(),
-        "max_sessions": state.max_sessions,
-        "memory": memory(),
-    });
-    if let (Value::Object(b), Value::Object(d)) = (&mut body, device::describe()) {
-        b.extend(d);
-    }
-    HttpResponse::Ok().json(body)
+    HttpResponse::Ok().json(HealthAnswer {
+        status: "healthy".into(),
+        service: "training-host".into(),
+        uptime_seconds: state.started.elapsed().as_secs_f64(),
+        active_sessions: state.active(),
+        max_sessions: state.max_sessions,
+        memory: memory(),
+        device: match device::describe() {
+            Value::Object(d) => d,
+            _ => Default::default(),
+        },
+    })
 }
 
 /// The machine's memory from /proc/meminfo (kB), where there is one.

@@ -77,3 +77,38 @@ pub struct ValidateAnswer {
     pub available_timeframes: Vec<Timeframe>,
     pub missing_timeframes: Vec<Timeframe>,
 }
+
+/// Whether the IB host service can serve now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthStatus {
+    Healthy,
+    /// Up, but its provider cannot serve (the gateway is not connected).
+    Degraded,
+}
+
+/// `GET /health` and `GET /health/detailed` (which adds the request counts and pacing).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HealthAnswer {
+    pub status: HealthStatus,
+    /// `ib-host`, or `in-process` when the backend reads a provider itself.
+    pub service: String,
+    /// `csv` or `ib`.
+    pub provider: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uptime_seconds: Option<f64>,
+    /// The IB Gateway link (address, client id, connected, since, failed attempts, last
+    /// error), when the provider is IB's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<serde_json::Value>,
+    /// IB pacing (queued, requests, waits, violations), when the provider is IB's (detailed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pacing: Option<serde_json::Value>,
+    /// Requests served and failed since start (detailed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errors: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}

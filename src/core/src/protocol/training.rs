@@ -139,6 +139,22 @@ pub struct StatusAnswer {
     pub error: Option<String>,
 }
 
+/// `GET /health` of the training host.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HealthAnswer {
+    /// Always `healthy` when the host answers.
+    pub status: String,
+    pub service: String,
+    pub uptime_seconds: f64,
+    pub active_sessions: usize,
+    pub max_sessions: usize,
+    /// `{total_mb, available_mb}` where the machine says.
+    pub memory: Value,
+    /// What libtorch sees: `device` (`cpu` or `cuda`) and its details.
+    #[serde(flatten)]
+    pub device: serde_json::Map<String, Value>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
