@@ -495,3 +495,55 @@ async fn damaged_series_is_recoverable() {
         (200, Some(2148))
     );
 }
+
+/// Two real backend processes sharing one data folder, ten overlapping loads of one series
+/// between them: every load completes and the file holds exactly the source's bars (the
+/// per-series file lock works across processes, not only across threads).
+#[actix_web::test]
+async fn two_processes_share_a_data_folder() {
+    let src = crate::helpers::goog_source();
+    let store = tempfile::tempdir().unwrap();
+    let env = [
+        ("KTRDR_CSV_DIR", src.path().to_str().unwrap()),
+        ("KTRDR_DATA_DIR", store.path().to_str().unwrap()),
+    ];
+    let procs = [
+        spawn_bin(&["serve", "--port", "0"], &env),
+        spawn_bin(&["serve", "--port", "0"], &env),
+    ];
+    let first = utc("2006-01-01");
+    let loads = (0..10).map(|i| {
+        let base = procs[i % 2].base.clone();
+        let start = first + Duration::days(i as i64 * 120);
+        let body = json!({
+            "symbol": "GOOG", "timeframe": "1d", "mode": "full",
+            "start_date": start.format("%Y-%m-%d").to_string(),
+            "end_date": (start + Duration::days(365)).format("%Y-%m-%d").to_string(),
+        });
+        async move {
+            let (status, res) =
+                crate::helpers::post_json(&format!("{base}/api/v1/data/load"), body).await;
+            assert_eq!(status, 200, "{res}");
+            let id = res["data"]["operation_id"].as_str().unwrap().to_owned();
+            let url = format!("{base}/api/v1/operations/{id}/ws").replacen("http", "ws", 1);
+            let (_, framed) = awc::Client::default().ws(url).connect().await.unwrap();
+            crate::helpers::WsClient::from(framed).until_closed().await;
+            crate::helpers::get_json(&format!("{base}/api/v1/operations/{id}"))
+                .await
+                .1["data"]
+                .clone()
+        }
+    });
+    for op in join_all(loads).await {
+        assert_eq!(op["status"], "completed", "{op}");
+    }
+    let source = ktrdr::data::validation::validate(
+        &ktrdr::data::csv::parse(crate::helpers::GOOG_1D).unwrap(),
+        Timeframe::D1,
+    )
+    .0;
+    let end = first + Duration::days(9 * 120 + 365);
+    let want = source.slice_range(Some(first.timestamp_millis()), Some(end.timestamp_millis()));
+    assert_eq!(stored(store.path(), "GOOG", Timeframe::D1), want);
+    assert_eq!(store_files(store.path()), vec!["GOOG_1d.parquet"]);
+}
