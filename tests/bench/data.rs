@@ -246,12 +246,22 @@ pub fn training_bars_transfer() {
     let json = serde_json::to_vec(&bars).unwrap();
     let back: Bars = serde_json::from_slice(&json).unwrap();
     let json_time = t0.elapsed();
-    assert_eq!(back, bars);
+    assert_eq!(back.len(), bars.len());
+    // serde_json (without its float_roundtrip feature) may change a float's last bit.
+    let inexact = [
+        (&back.open, &bars.open),
+        (&back.high, &bars.high),
+        (&back.low, &bars.low),
+        (&back.close, &bars.close),
+    ]
+    .iter()
+    .map(|(a, b)| a.iter().zip(b.iter()).filter(|(x, y)| x != y).count())
+    .sum::<usize>();
     let t0 = Instant::now();
     let parquet = bars_to_parquet(&bars).unwrap();
     let back = bars_from_parquet(&parquet).unwrap();
     let parquet_time = t0.elapsed();
-    assert_eq!(back, bars);
+    assert!(back == bars, "the Parquet round trip must be exact");
     let mb = |n: usize| n as f64 / 1e6;
     row(
         "training host transfer of 1M 1m bars: JSON numbers vs Parquet frame",
@@ -264,7 +274,8 @@ pub fn training_bars_transfer() {
         ),
         "smaller and faster",
         &format!(
-            "encode + decode, one thread; Parquet is {:.1}x smaller, {:.1}x faster",
+            "encode + decode, one thread; Parquet is {:.1}x smaller, {:.1}x faster, and exact \
+             (JSON changed {inexact} of 4M prices in their last bit)",
             json.len() as f64 / parquet.len() as f64,
             json_time.as_secs_f64() / parquet_time.as_secs_f64()
         ),
