@@ -149,7 +149,15 @@ pub(super) fn training_of(metadata: &Value) -> StartBody {
             .unwrap_or_default()
     };
     StartBody {
-        strategy_name: p["strategy_name"].as_str().unwrap_or_default().to_owned(),
+        // The file the training read (its stem is the name `locate` finds), not the YAML's
+        // own `name:`, which may differ from the file's.
+        strategy_name: p["strategy_path"]
+            .as_str()
+            .and_then(|f| std::path::Path::new(f).file_stem())
+            .and_then(|f| f.to_str())
+            .or_else(|| p["strategy_name"].as_str())
+            .unwrap_or_default()
+            .to_owned(),
         symbols: list(&p["symbols"]),
         timeframes: list(&p["timeframes"]),
         start_date: metadata["start_date"].as_str().map(str::to_owned),

@@ -103,6 +103,24 @@ impl GapAnalyzer {
         }
     }
 
+    /// Where the bar that holds the instant `t` starts: midnight of its day for daily bars,
+    /// its Monday for weekly ones, the month's first day for monthly ones, the bar-size
+    /// boundary for intraday ones. A provider's first-bar time (IB's is a time of day) becomes
+    /// the start of a range that holds that bar.
+    pub fn start_of_bar_at(&self, t: DateTime<Utc>) -> DateTime<Utc> {
+        let day = t.date_naive();
+        match self.timeframe {
+            Timeframe::D1 => day_start(day),
+            Timeframe::W1 => day_start(week_monday(day)),
+            Timeframe::MN1 => day_start(day.with_day(1).unwrap_or(day)),
+            tf => {
+                let size = tf.duration().num_milliseconds().max(1);
+                let ms_t = t.timestamp_millis();
+                ms(ms_t - ms_t.rem_euclid(size))
+            }
+        }
+    }
+
     /// Where the bar dated `t` ends: midnight after its day for daily bars, the next Monday for
     /// weekly bars, the next month's first day for monthly bars.
     fn bar_end(&self, t: i64) -> DateTime<Utc> {
@@ -451,5 +469,29 @@ mod tests {
             (r.gaps[0].start, r.gaps[0].end),
             (utc("2024-01-03T00:00:00Z"), utc("2024-02-01T00:00:00Z"))
         );
+    }
+
+    /// IB's first-bar time is a time of day: the range starts at the bar that holds it.
+    #[test]
+    fn start_of_the_bar_holding_an_instant() {
+        let at = |tf| GapAnalyzer::new(tf, Calendar::UsEquity);
+        let t = utc("2004-08-19T13:30:00Z");
+        assert_eq!(
+            at(Timeframe::D1).start_of_bar_at(t),
+            utc("2004-08-19T00:00:00Z")
+        );
+        assert_eq!(
+            at(Timeframe::W1).start_of_bar_at(t),
+            utc("2004-08-16T00:00:00Z")
+        );
+        assert_eq!(
+            at(Timeframe::MN1).start_of_bar_at(t),
+            utc("2004-08-01T00:00:00Z")
+        );
+        assert_eq!(
+            at(Timeframe::H1).start_of_bar_at(t),
+            utc("2004-08-19T13:00:00Z")
+        );
+        assert_eq!(at(Timeframe::M5).start_of_bar_at(t), t);
     }
 }

@@ -26,6 +26,7 @@ use ktrdr_actors::{
 use serde_json::{json, Map};
 
 use super::calendar::Calendar;
+use super::gaps::GapAnalyzer;
 use super::plan::{check_budget, max_requests, plan, LoadPlan, TooManyRequests};
 use super::segments::Segment;
 use super::source::{BarSource, SourceError};
@@ -291,10 +292,10 @@ impl LoadJob {
                 .flatten(),
             None => None,
         };
-        // Nothing exists before the first bar: a range that starts earlier starts there (one
-        // bar early, so the bar holding the head's time stays inside).
+        // Nothing exists before the first bar: a range that starts earlier starts at the bar
+        // holding the head's time (IB's head is a time of day; daily bars are dated midnight).
         if let (Some(h), Some(s)) = (head, start) {
-            let from = h - tf.duration();
+            let from = GapAnalyzer::new(tf, self.req.calendar).start_of_bar_at(h);
             if from > s {
                 planned = self.plan(&ctx, &times, Some(from), end).await?;
             }
@@ -344,9 +345,13 @@ impl LoadJob {
         let full = self.req.mode == LoadMode::Full;
         let (bars, moved) = ctx
             .spawn_blocking(move || match store.read(&s, tf) {
+                // Moved only if still damaged under the series lock: another process may
+                // have rebuilt it meanwhile, and then it is read as it is now.
                 Err(StoreError::Damaged { reason, .. }) if full => {
-                    let moved = store.move_aside(&s, tf)?;
-                    Ok((Bars::default(), moved.map(|name| (name, reason))))
+                    match store.move_aside(&s, tf)? {
+                        Some(name) => Ok((Bars::default(), Some((name, reason)))),
+                        None => store.read(&s, tf).map(|b| (b, None)),
+                    }
                 }
                 other => other.map(|b| (b, None)),
             })
@@ -385,14 +390,31 @@ impl LoadJob {
             (Some(s), _) => (Some(s), None),
             (None, LoadMode::Local) => (None, None),
             (None, LoadMode::Tail) if !stored.is_empty() => (stored.first_time(), None),
-            (None, _) => {
+            (None, mode) => {
+                let (symbol, tf) = (&self.req.symbol, self.req.timeframe);
                 let head = self
                     .env
                     .source
-                    .head_timestamp(&self.req.symbol, self.req.timeframe)
+                    .head_timestamp(symbol, tf)
                     .await
                     .map_err(failed)?;
-                (head, head)
+                match head {
+                    // The range starts at the bar holding the first bar's time.
+                    Some(h) => (
+                        Some(GapAnalyzer::new(tf, self.req.calendar).start_of_bar_at(h)),
+                        Some(h),
+                    ),
+                    // No first bar known: a `full` load still checks what is stored.
+                    None if mode == LoadMode::Full && !stored.is_empty() => {
+                        (stored.first_time(), None)
+                    }
+                    None => {
+                        return Err(JobError::Failed(format!(
+                            "the provider knows no first bar of {symbol} {tf}: give a \
+                             start_date for this {mode} load"
+                        )))
+                    }
+                }
             }
         })
     }

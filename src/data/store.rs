@@ -219,9 +219,13 @@ impl BarStore {
     }
 
     /// Moves an unreadable series file aside, kept as `{file}.damaged-{UTC time}`, under the
-    /// series lock; returns the new name. Nothing stored is `Ok(None)`.
+    /// series lock; returns the new name. Nothing stored, or a file that reads (another
+    /// writer rebuilt it meanwhile), is `Ok(None)`: nothing moved.
     pub fn move_aside(&self, symbol: &Symbol, tf: Timeframe) -> Result<Option<String>, StoreError> {
         let _lock = self.lock_series(symbol, tf)?;
+        if self.read(symbol, tf).is_ok() {
+            return Ok(None);
+        }
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
         for path in [self.parquet_path(symbol, tf), self.csv_path(symbol, tf)] {
             if path.exists() {
@@ -562,6 +566,12 @@ mod tests {
         let store = BarStore::new(dir.path());
         let sym: Symbol = "D".parse().unwrap();
         assert_eq!(store.move_aside(&sym, Timeframe::D1).unwrap(), None);
+        // A file that reads is not moved (another writer rebuilt it meanwhile).
+        store
+            .write(&sym, Timeframe::D1, &sample(&[0], 1.0))
+            .unwrap();
+        assert_eq!(store.move_aside(&sym, Timeframe::D1).unwrap(), None);
+        assert_eq!(store.read(&sym, Timeframe::D1).unwrap().len(), 1);
         fs::write(store.parquet_path(&sym, Timeframe::D1), b"PAR1 truncated").unwrap();
         assert!(store.times(&sym, Timeframe::D1).is_err());
         let name = store.move_aside(&sym, Timeframe::D1).unwrap().unwrap();
