@@ -4,9 +4,11 @@
 
 pub mod data;
 pub mod dummy;
+pub mod fuzzy;
 pub mod gaps;
 pub mod health;
 pub mod ib;
+pub mod indicators;
 pub mod operations;
 pub mod strategies;
 pub mod training;
@@ -58,7 +60,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(training::configure)
             .configure(strategies::configure)
             .configure(gaps::configure)
-            .configure(ib::configure),
+            .configure(ib::configure)
+            .configure(indicators::configure)
+            .configure(fuzzy::configure),
     )
     .default_service(web::to(|req: actix_web::HttpRequest| async move {
         Err::<actix_web::HttpResponse, _>(ApiError::NotFound(format!(

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use actix_web::{web, HttpResponse};
-use ktrdr_core::indicator::INDICATOR_NAMES;
+use ktrdr_core::indicator;
 use ktrdr_core::strategy::{self, Strategy, StrategyFileError};
 use serde_json::{json, Value};
 
@@ -136,8 +136,9 @@ async fn validate(
         })],
     };
     let valid = issues.is_empty();
-    let mut available: Vec<&str> = INDICATOR_NAMES.to_vec();
+    let mut available: Vec<&str> = indicator::all().flat_map(|s| s.names()).collect();
     available.sort_unstable();
+    available.dedup();
     Ok(HttpResponse::Ok().json(json!({
         "success": true,
         "valid": valid,

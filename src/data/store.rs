@@ -359,7 +359,7 @@ fn read_parquet(path: &Path) -> Result<Bars, ReadError> {
 }
 
 /// The bars of a frame in the store's layout (`date` and the OHLCV columns, no nulls).
-fn bars_of_frame(df: &DataFrame) -> PolarsResult<Bars> {
+pub fn bars_of_frame(df: &DataFrame) -> PolarsResult<Bars> {
     let floats = |name: &str| -> PolarsResult<Vec<f64>> {
         let c = df.column(name)?.cast(&DataType::Float64)?;
         no_nulls(name, c.null_count())?;

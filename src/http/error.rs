@@ -68,6 +68,15 @@ pub enum ApiError {
     /// Our fault (500).
     #[error("{0}")]
     Internal(String),
+    /// An error with the original KTRDR's own code for it (`CONFIG-IndicatorCreationFailed`,
+    /// `DATA-LoadFailed`...) and its details, so its clients find what they look for.
+    #[error("{message}")]
+    Coded {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+        details: serde_json::Value,
+    },
 }
 
 impl ApiError {
@@ -89,6 +98,7 @@ impl ApiError {
             Self::Conflict(_) => "CONFLICT",
             Self::Unavailable(_) => "SERVICE_UNAVAILABLE",
             Self::Internal(_) => "INTERNAL_ERROR",
+            Self::Coded { code, .. } => code,
         }
     }
 }
@@ -103,12 +113,14 @@ impl ResponseError for ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Coded { status, .. } => *status,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         let details = match self {
             Self::Validation { details, .. } => json!(details),
+            Self::Coded { details, .. } => details.clone(),
             Self::NotFound(_)
             | Self::InvalidState(_)
             | Self::Conflict(_)

@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 use crate::{percentile, row, sorted};
 
 /// `n` one-minute bars over NYSE sessions (early closes included) from 2010 on.
-fn equity_minutes(n: usize) -> Bars {
+pub(crate) fn equity_minutes(n: usize) -> Bars {
     let mut bars = Bars::with_capacity(n);
     let mut date = NaiveDate::from_ymd_opt(2010, 1, 4).unwrap();
     let open = NaiveTime::from_hms_opt(9, 30, 0).unwrap();

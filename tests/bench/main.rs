@@ -4,6 +4,7 @@
 
 mod cli;
 mod data;
+mod indicators;
 mod training;
 
 use std::sync::{Arc, Mutex};
@@ -216,12 +217,18 @@ fn main() {
     actix_web::rt::System::new().block_on(async {
         println!("| benchmark | result | goal | notes |");
         println!("|---|---|---|---|");
+        // KTRDR_BENCH=indicators runs that group alone (while working on it).
+        if std::env::var("KTRDR_BENCH").as_deref() == Ok("indicators") {
+            indicators::every_indicator(1_000_000);
+            return;
+        }
         cancel_latency(100).await;
         for n in [1, 100, 1000] {
             progress_latency(n, 50).await;
         }
         pooled_vs_unpooled(2000).await;
         data::pipeline_throughput();
+        indicators::every_indicator(1_000_000);
         data::training_bars_transfer();
         data::full_load_end_to_end().await;
         data::cancel_mid_fetch(50).await;

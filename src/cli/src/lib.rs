@@ -7,6 +7,7 @@
 //! the server roles.
 
 pub mod data;
+pub mod indicators;
 pub mod models;
 pub mod operations;
 pub mod progress;
@@ -87,6 +88,13 @@ pub enum Command {
         backend: BackendUrl,
         #[command(subcommand)]
         command: ModelsCommand,
+    },
+    /// Indicators on a running backend: list them, compute one over stored bars.
+    Indicators {
+        #[command(flatten)]
+        backend: BackendUrl,
+        #[command(subcommand)]
+        command: IndicatorsCommand,
     },
     /// Operations on a running backend.
     Operations {
@@ -190,6 +198,34 @@ pub enum ModelsCommand {
     },
     /// List the stored models.
     List {
+        #[arg(short, long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IndicatorsCommand {
+    /// List every indicator with its parameters (defaults, ranges) and output columns.
+    List {
+        #[arg(short, long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Compute an indicator over a stored series and show its last values.
+    Compute {
+        symbol: String,
+        timeframe: String,
+        /// Indicator name, id or alias (`rsi`, `RSIIndicator`, `bbands`...).
+        name: String,
+        /// A parameter, NAME=VALUE (repeat for several): --param period=14.
+        #[arg(short, long = "param")]
+        param: Vec<String>,
+        #[arg(long)]
+        start: Option<String>,
+        #[arg(long)]
+        end: Option<String>,
+        /// How many of the last rows.
+        #[arg(short, long, default_value_t = 10)]
+        rows: usize,
         #[arg(short, long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -352,6 +388,7 @@ pub fn run(cli: Cli, serve: impl FnOnce(ServerRole) -> ExitCode) -> ExitCode {
         Command::Operations { backend, command } => client(run_operations(&backend.url, command)),
         Command::Models { backend, command } => client(run_models(&backend.url, command)),
         Command::Data { backend, command } => client(run_data(&backend.url, command)),
+        Command::Indicators { backend, command } => client(run_indicators(&backend.url, command)),
         Command::Serve(listen) => serve(ServerRole::Backend(listen)),
         Command::IbHost { listen, source } => serve(ServerRole::IbHost(listen, source)),
         Command::TrainingHost(listen) => serve(ServerRole::TrainingHost(listen)),
@@ -412,6 +449,36 @@ pub async fn run_data(url: &str, command: DataCommand) -> Result<(), CliError> {
             data::show(&client, &symbol, &timeframe, rows, s, e, format).await
         }
         DataCommand::Range { symbol, timeframe } => data::range(&client, &symbol, &timeframe).await,
+    }
+}
+
+/// Runs an `indicators` verb.
+pub async fn run_indicators(url: &str, command: IndicatorsCommand) -> Result<(), CliError> {
+    let client = Client::new(url);
+    match command {
+        IndicatorsCommand::List { format } => indicators::list(&client, format).await,
+        IndicatorsCommand::Compute {
+            symbol,
+            timeframe,
+            name,
+            param,
+            start,
+            end,
+            rows,
+            format,
+        } => {
+            let args = indicators::ComputeArgs {
+                symbol: &symbol,
+                timeframe: &timeframe,
+                name: &name,
+                params: &param,
+                start: start.as_deref(),
+                end: end.as_deref(),
+                rows,
+                format,
+            };
+            indicators::compute(&client, args).await
+        }
     }
 }
 

@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use crate::error::StrategyError;
+
 /// A membership function; values are in [0, 1].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(tag = "type", content = "parameters", rename_all = "snake_case")]
@@ -84,6 +86,36 @@ impl FuzzyFeature {
             }
         }
     }
+}
+
+/// Named fuzzy sets for one indicator, in file order.
+pub type SetTable = Vec<(String, Membership)>;
+
+/// Parses a table of fuzzy sets by indicator (`rsi: {oversold: {type, parameters}, ...}`), as
+/// the fuzzy routes' defaults file writes it; a mistake names its path.
+pub fn parse_set_tables(yaml: &str) -> Result<Vec<(String, SetTable)>, StrategyError> {
+    let doc: serde_yaml::Mapping = serde_yaml::from_str(yaml).map_err(|e| StrategyError {
+        path: String::new(),
+        reason: e.to_string(),
+    })?;
+    let mut out = Vec::new();
+    for (k, v) in doc {
+        let key = k.as_str().unwrap_or_default().to_owned();
+        let serde_yaml::Value::Mapping(sets) = v else {
+            return Err(StrategyError {
+                path: key,
+                reason: "expected a map of fuzzy sets".into(),
+            });
+        };
+        let mut table = Vec::new();
+        for (name, m) in sets {
+            let name = name.as_str().unwrap_or_default().to_owned();
+            let path = format!("{key}.{name}");
+            table.push((name, crate::strategy::check::parse_membership(m, &path)?));
+        }
+        out.push((key, table));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -1,87 +1,22 @@
-//! Technical indicators on polars frames of bars (`open high low close volume`).
+//! Technical indicators on polars frames of bars (`date open high low close volume`).
 //!
-//! Each indicator reads its input columns from the frame and adds its outputs as `f64`
-//! columns: the primary output under the indicator's `feature_id`, others under
-//! `feature_id.output` (`macd.signal`, `bb.upper`). Warm-up rows are NaN. The specs (names,
-//! parameters, output names) are `ktrdr_core::indicator`; the arithmetic is [`math`].
-
-pub mod math;
+//! The registry (names, parameters, outputs) and the arithmetic on slices are
+//! `ktrdr_core::indicator`; this module feeds them a frame's columns and adds the outputs as
+//! `f64` columns: the primary output under the indicator's `feature_id`, others under
+//! `feature_id.<suffix>` (`macd.signal`, `bb.upper`). Warm-up rows are NaN.
 
 use polars::prelude::*;
 
-pub use ktrdr_core::indicator::{Indicator, IndicatorKind, Source};
-use math::*;
-
-/// Computes the outputs from `frame`'s columns.
-pub fn compute(indicator: &Indicator, frame: &DataFrame) -> PolarsResult<Vec<Column>> {
-    let col = |name: &str| -> PolarsResult<Vec<f64>> {
-        let c = frame.column(name)?.cast(&DataType::Float64)?;
-        Ok(c.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
-    };
-    let values: Vec<Vec<f64>> = match indicator.kind {
-        IndicatorKind::Sma { period, source } => vec![sma(&col(source.column())?, period)],
-        IndicatorKind::Ema { period, source } => vec![ema(&col(source.column())?, period)],
-        IndicatorKind::Rsi { period, source } => vec![rsi(&col(source.column())?, period)],
-        IndicatorKind::Macd {
-            fast_period,
-            slow_period,
-            signal_period,
-            source,
-        } => {
-            let (line, signal, hist) = macd(
-                &col(source.column())?,
-                fast_period,
-                slow_period,
-                signal_period,
-            );
-            vec![line, signal, hist]
-        }
-        IndicatorKind::BollingerBands {
-            period,
-            multiplier,
-            source,
-        } => {
-            let b = bollinger(&col(source.column())?, period, multiplier);
-            vec![b.middle, b.upper, b.lower, b.width]
-        }
-        IndicatorKind::Atr { period } => {
-            vec![atr(&col("high")?, &col("low")?, &col("close")?, period)]
-        }
-        IndicatorKind::Stochastic {
-            k_period,
-            d_period,
-            smooth_k,
-        } => {
-            let (k, d) = stochastic(
-                &col("high")?,
-                &col("low")?,
-                &col("close")?,
-                k_period,
-                smooth_k,
-                d_period,
-            );
-            vec![k, d]
-        }
-        IndicatorKind::Roc { period, source } => vec![roc(&col(source.column())?, period)],
-        IndicatorKind::Momentum { period, source } => {
-            vec![momentum(&col(source.column())?, period)]
-        }
-        IndicatorKind::VolumeSma { period } => vec![sma(&col("volume")?, period)],
-    };
-    Ok(indicator
-        .output_names()
-        .into_iter()
-        .zip(values)
-        .map(|(name, v)| Column::new(name.into(), v))
-        .collect())
-}
+use crate::data::store::bars_of_frame;
+pub use ktrdr_core::indicator::{Indicator, IndicatorSpec, Params};
 
 /// Adds every indicator's outputs to `frame`.
 pub fn add_indicators(frame: &DataFrame, indicators: &[Indicator]) -> PolarsResult<DataFrame> {
+    let bars = bars_of_frame(frame)?;
     let mut out = frame.clone();
     for ind in indicators {
-        for c in compute(ind, frame)? {
-            out.with_column(c)?;
+        for (name, v) in ind.output_names().into_iter().zip(ind.compute(&bars)) {
+            out.with_column(Column::new(name.into(), v))?;
         }
     }
     Ok(out)
@@ -91,19 +26,22 @@ pub fn add_indicators(frame: &DataFrame, indicators: &[Indicator]) -> PolarsResu
 mod tests {
     use std::collections::BTreeMap;
 
+    use ktrdr_core::bars::Bars;
     use serde_yaml::Value as Yaml;
 
     use super::*;
+    use crate::data::store::to_frame;
 
     #[test]
     fn frame_outputs_are_named_by_feature_id() {
-        let df = df!(
-            "open" => [1.0, 2.0, 3.0, 4.0],
-            "high" => [1.5, 2.5, 3.5, 4.5],
-            "low" => [0.5, 1.5, 2.5, 3.5],
-            "close" => [1.0, 2.0, 3.0, 4.0],
-            "volume" => [100.0, 200.0, 300.0, 400.0],
-        )
+        let df = to_frame(&Bars {
+            time: vec![0, 1, 2, 3],
+            open: vec![1.0, 2.0, 3.0, 4.0],
+            high: vec![1.5, 2.5, 3.5, 4.5],
+            low: vec![0.5, 1.5, 2.5, 3.5],
+            close: vec![1.0, 2.0, 3.0, 4.0],
+            volume: vec![100.0, 200.0, 300.0, 400.0],
+        })
         .unwrap();
         let mut params = BTreeMap::new();
         params.insert("period".into(), Yaml::from(2));

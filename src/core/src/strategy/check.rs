@@ -350,7 +350,7 @@ fn parse_transform(v: Yaml, path: &str) -> Result<InputTransform, StrategyError>
     })
 }
 
-fn parse_membership(v: Yaml, path: &str) -> Result<Membership, StrategyError> {
+pub(crate) fn parse_membership(v: Yaml, path: &str) -> Result<Membership, StrategyError> {
     // `{type: triangular, parameters: [a, b, c]}`, or the bare list (3 = triangular,
     // 4 = trapezoidal).
     let (kind, params, ppath) = match v {

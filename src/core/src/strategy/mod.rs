@@ -12,7 +12,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-mod check;
+pub(crate) mod check;
 mod lookup;
 mod raw;
 
