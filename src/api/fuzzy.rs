@@ -16,7 +16,7 @@ use chrono::DateTime;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::indicators::{nullable, resolve, stored_window};
+use super::indicators::{nullable, resolve, spaced, stored_window};
 use super::AppState;
 use crate::http::error::ApiError;
 use crate::http::json::{parse_field, ValidJson};
@@ -391,12 +391,6 @@ async fn data_columns(
                 json!(memberships(&ind.name, t, &input[range.clone()])),
             );
         }
-        let spaced = |t: i64| {
-            DateTime::from_timestamp_millis(t)
-                .unwrap_or_default()
-                .format("%Y-%m-%d %H:%M:%S")
-                .to_string()
-        };
         let times = &bars.time[range.clone()];
         Ok(json!({
             "success": true,

@@ -76,7 +76,7 @@ pub fn describe(spec: &IndicatorSpec) -> Value {
 
 async fn list() -> HttpResponse {
     let data: Vec<Value> = indicator::all().map(describe).collect();
-    HttpResponse::Ok().json(json!({"success": true, "data": data}))
+    HttpResponse::Ok().json(json!({"success": true, "data": data, "error": null}))
 }
 
 /// The names listed under a category: each indicator's id, short name and listed aliases.
@@ -127,9 +127,12 @@ async fn category(path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let names = category_names_of(c);
     Ok(HttpResponse::Ok().json(json!({
         "success": true,
-        "category": {"name": c.as_str(), "info": c.info()},
-        "indicators": names,
-        "count": names.len(),
+        "category": {
+            "name": c.as_str(),
+            "info": c.info(),
+            "indicators": names,
+            "count": names.len(),
+        },
     })))
 }
 
@@ -223,7 +226,7 @@ pub fn resolve(
 }
 
 /// The original writes dates in these answers as `2004-08-19 00:00:00` (naive UTC).
-fn spaced(t: i64) -> String {
+pub fn spaced(t: i64) -> String {
     DateTime::from_timestamp_millis(t)
         .unwrap_or_default()
         .format("%Y-%m-%d %H:%M:%S")
@@ -332,6 +335,8 @@ async fn calculate(
     let answer = web::block(move || {
         let total = bars.len();
         let pages = total.div_ceil(page_size);
+        // As the original: a page past the end is the last page.
+        let page = page.min(pages.max(1));
         let lo = ((page - 1) * page_size).min(total);
         let hi = (lo + page_size).min(total);
         let mut indicators = Map::new();

@@ -329,14 +329,19 @@ pub async fn post_json(url: &str, body: Value) -> (u16, Value) {
     (res.status().as_u16(), res.json().await.expect("JSON body"))
 }
 
-/// The original KTRDR's answer in `tests/api/ktrdr_samples/{file}` (`response` of the captured
-/// exchange, or the whole file for the older captures).
-pub fn ktrdr_sample(file: &str) -> Value {
+/// The whole captured exchange in `tests/api/ktrdr_samples/{file}`: `{request: {method, path,
+/// body}, status, response}` (the older captures hold the answer alone).
+pub fn ktrdr_exchange(file: &str) -> Value {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/api/ktrdr_samples")
         .join(file);
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("sample"))
-        .expect("sample JSON");
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("sample")).expect("sample JSON")
+}
+
+/// The original KTRDR's answer in `tests/api/ktrdr_samples/{file}` (`response` of the captured
+/// exchange, or the whole file for the older captures).
+pub fn ktrdr_sample(file: &str) -> Value {
+    let v = ktrdr_exchange(file);
     v.get("response").cloned().unwrap_or(v)
 }
 

@@ -9,6 +9,7 @@ mod container;
 mod data;
 mod host_client;
 mod ib_gateway;
+mod indicators;
 mod operations;
 mod processes;
 mod store_faults;

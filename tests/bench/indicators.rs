@@ -77,7 +77,7 @@ pub fn every_indicator(n: usize) {
             &format!(
                 "defaults {}; {} output column(s); median of 3, one thread",
                 serde_json::to_string(&params).unwrap_or_default(),
-                spec.suffixes.len()
+                (spec.columns)(&params).len()
             ),
         );
     }
