@@ -3,120 +3,23 @@
 //! and the first values the original's API answered on GOOG 1d
 //! (`/work/shared/ktrdr-api/indicators_calculate_*.json`; warm-up NaN came back as 0.0 there).
 
-use std::path::PathBuf;
+mod common;
 
-use ktrdr_core::bars::Bars;
-use ktrdr_core::indicator::{find, Params, RawValue};
+use common::{
+    bars_from_fn, check_reference_table, close_enough, params_ok, refused, time_defaults,
+};
+use ktrdr_core::bars::{Bar, Bars};
+use ktrdr_core::indicator::find;
 use serde_json::Value;
-
-fn reference_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/reference")
-}
-
-fn load_json(name: &str) -> Value {
-    let path = reference_dir().join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-    serde_json::from_str(&text).unwrap()
-}
-
-fn bars_from(list: &Value) -> Bars {
-    let mut b = Bars::default();
-    for (i, row) in list.as_array().unwrap().iter().enumerate() {
-        let f = |k: &str| row[k].as_f64().unwrap();
-        b.time.push(i as i64 * 3_600_000);
-        b.open.push(f("open"));
-        b.high.push(f("high"));
-        b.low.push(f("low"));
-        b.close.push(f("close"));
-        b.volume.push(f("volume"));
-    }
-    b
-}
-
-fn params_for(id: &str, given: &Value) -> Params {
-    let spec = find(id).unwrap_or_else(|| panic!("{id} is not in the registry"));
-    let map = given.as_object().unwrap();
-    spec.params(map.iter().map(|(k, v)| (k.as_str(), RawValue::from(v))))
-        .unwrap_or_else(|e| panic!("{id} {given}: {e}"))
-}
-
-fn expected_value(v: &Value) -> f64 {
-    match v {
-        Value::Null => f64::NAN,
-        Value::String(s) if s == "inf" => f64::INFINITY,
-        Value::String(s) if s == "-inf" => f64::NEG_INFINITY,
-        other => other.as_f64().unwrap(),
-    }
-}
-
-fn close_enough(got: f64, want: f64) -> bool {
-    if want.is_nan() || got.is_nan() {
-        return want.is_nan() && got.is_nan();
-    }
-    if want.is_infinite() || got.is_infinite() {
-        return want == got;
-    }
-    (got - want).abs() <= 1e-9 + 1e-9 * want.abs()
-}
 
 #[test]
 fn trend_indicators_match_the_reference_table() {
-    let bars = load_json("bars.json");
-    let table = load_json("trend.json");
-    let mut checked = 0;
-    for (id, cases) in table.as_object().unwrap() {
-        let spec = find(id).unwrap();
-        assert_eq!(spec.id, id);
-        for case in cases.as_array().unwrap() {
-            let series = case["series"].as_str().unwrap();
-            let b = bars_from(&bars[series]);
-            let p = params_for(id, &case["params"]);
-            let outputs = case["outputs"].as_object().unwrap();
-            let want_cols: Vec<&String> = outputs.keys().collect();
-            let cols = (spec.columns)(&p);
-            // serde_json is built with preserve_order: the JSON's key order is the file's.
-            assert_eq!(
-                cols.iter().collect::<Vec<_>>(),
-                want_cols,
-                "{id} {series} {}: columns",
-                case["params"]
-            );
-            let got = (spec.compute)(&p, &b);
-            assert_eq!(got.len(), cols.len(), "{id}: outputs vs columns");
-            assert!(
-                cols.len() <= spec.suffixes.len(),
-                "{id}: a strategy name for every column"
-            );
-            for (name, out) in cols.iter().zip(&got) {
-                let want: Vec<f64> = outputs[name]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(expected_value)
-                    .collect();
-                assert_eq!(out.len(), want.len(), "{id} {name}: length");
-                for (i, (g, w)) in out.iter().zip(&want).enumerate() {
-                    assert!(
-                        close_enough(*g, *w),
-                        "{id} {series} {} {name}[{i}]: got {g}, want {w}",
-                        case["params"]
-                    );
-                    checked += 1;
-                }
-            }
-        }
-    }
+    let checked = check_reference_table("trend.json", |_| {});
     assert!(checked > 3000, "only {checked} values checked");
 }
 
 fn bad(id: &str, json: &str, param: &str) {
-    let given: Value = serde_json::from_str(json).unwrap();
-    let spec = find(id).unwrap();
-    let map = given.as_object().unwrap();
-    let e = spec
-        .params(map.iter().map(|(k, v)| (k.as_str(), RawValue::from(v))))
-        .expect_err(json);
-    assert_eq!(e.param, param, "{id} {json}: {e}");
+    refused(id, &serde_json::from_str(json).unwrap(), param);
 }
 
 #[test]
@@ -196,35 +99,34 @@ const GOOG_FIRST: [(f64, f64, f64, f64); 3] = [
 ];
 
 fn goog_first() -> Bars {
-    let mut b = Bars::default();
-    for (i, (h, l, c, o)) in GOOG_FIRST.iter().enumerate() {
-        b.time.push(i as i64 * 86_400_000);
-        b.open.push(*o);
-        b.high.push(*h);
-        b.low.push(*l);
-        b.close.push(*c);
-        b.volume.push(1.0);
-    }
-    b
+    bars_from_fn(GOOG_FIRST.len(), |i| {
+        let (high, low, close, open) = GOOG_FIRST[i];
+        Bar {
+            time: i as i64 * 86_400_000,
+            open,
+            high,
+            low,
+            close,
+            volume: 1.0,
+        }
+    })
 }
 
 fn closes(c: &[f64]) -> Bars {
-    let mut b = Bars::default();
-    for (i, &x) in c.iter().enumerate() {
-        b.time.push(i as i64 * 86_400_000);
-        b.open.push(x);
-        b.high.push(x);
-        b.low.push(x);
-        b.close.push(x);
-        b.volume.push(1.0);
-    }
-    b
+    bars_from_fn(c.len(), |i| Bar {
+        time: i as i64 * 86_400_000,
+        open: c[i],
+        high: c[i],
+        low: c[i],
+        close: c[i],
+        volume: 1.0,
+    })
 }
 
 /// Compares with a capture, where NaN was sent as 0.0.
 fn captured(id: &str, params: &str, bars: &Bars, want: &[(&str, &[f64])], from: usize) {
     let spec = find(id).unwrap();
-    let p = params_for(id, &serde_json::from_str(params).unwrap());
+    let p = params_ok(id, &serde_json::from_str::<Value>(params).unwrap());
     let cols = (spec.columns)(&p);
     let out = (spec.compute)(&p, bars);
     let names: Vec<&str> = want.iter().map(|(n, _)| *n).collect();
@@ -357,32 +259,23 @@ fn short_inputs_do_not_panic() {
 #[test]
 #[ignore]
 fn a_million_bars_are_quick() {
-    let n = 1_000_000;
-    let mut b = Bars::default();
     let mut x = 100.0f64;
-    for i in 0..n {
+    let bars = bars_from_fn(1_000_000, |i| {
         x *= 1.0 + 0.01 * ((i as f64 * 0.37).sin() + 0.3 * (i as f64 * 0.011).cos());
-        b.time.push(i as i64 * 60_000);
-        b.open.push(x);
-        b.high.push(x * 1.004);
-        b.low.push(x * 0.996);
-        b.close.push(x * 1.001);
-        b.volume.push(1000.0);
-    }
-    let mut slow = vec![];
-    for spec in ktrdr_core::indicator::all() {
-        if !(spec.category.as_str() == "trend" || spec.id == "DistanceFromMAIndicator") {
-            continue;
+        Bar {
+            time: i as i64 * 60_000,
+            open: x,
+            high: x * 1.004,
+            low: x * 0.996,
+            close: x * 1.001,
+            volume: 1000.0,
         }
-        let p = spec.defaults();
-        let t = std::time::Instant::now();
-        let out = (spec.compute)(&p, &b);
-        let ms = t.elapsed().as_secs_f64() * 1000.0;
-        eprintln!("{}: {ms:.1} ms", spec.id);
-        assert_eq!(out[0].len(), n);
-        if ms >= 100.0 {
-            slow.push(spec.id);
-        }
-    }
+    });
+    let specs = ktrdr_core::indicator::all()
+        .filter(|s| s.category.as_str() == "trend" || s.id == "DistanceFromMAIndicator");
+    let slow: Vec<_> = time_defaults(specs, &bars)
+        .into_iter()
+        .filter(|(_, ms, _)| *ms >= 100.0)
+        .collect();
     assert!(slow.is_empty(), "slow: {slow:?}");
 }

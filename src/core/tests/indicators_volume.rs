@@ -5,11 +5,17 @@
 //! The original's captured `calculate` answers hold no volume indicator, so there are no
 //! GOOG values to compare here; the list and category captures are checked when present.
 
+mod common;
+
 use std::path::PathBuf;
 
+use common::{
+    bars_from_fn, check_reference_table, params, params_ok, read_json, reference, refused,
+    time_defaults,
+};
 use ktrdr_core::bars::{Bar, Bars};
-use ktrdr_core::indicator::{find, Category, ParamError, Params, RawValue};
-use serde_json::Value;
+use ktrdr_core::indicator::{find, Category};
+use serde_json::json;
 
 const OURS: &[&str] = &[
     "OBVIndicator",
@@ -21,181 +27,85 @@ const OURS: &[&str] = &[
     "VolumeSMAIndicator",
 ];
 
-fn reference_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/reference")
-}
-
-fn read_json(path: PathBuf) -> Value {
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path:?}: {e}"))
-}
-
-/// The bars of one series of `bars.json`.
-fn load_bars(all: &Value, series: &str) -> Bars {
-    let rows = all[series]
-        .as_array()
-        .unwrap_or_else(|| panic!("no series {series}"));
-    let mut bars = Bars::with_capacity(rows.len());
-    for r in rows {
-        let time = chrono::DateTime::parse_from_rfc3339(r["time"].as_str().unwrap())
-            .unwrap()
-            .timestamp_millis();
-        let f = |k: &str| r[k].as_f64().unwrap();
-        bars.push(Bar {
-            time,
-            open: f("open"),
-            high: f("high"),
-            low: f("low"),
-            close: f("close"),
-            volume: f("volume"),
-        });
-    }
-    bars
-}
-
-fn params_of(id: &str, given: &Value) -> Result<Params, ParamError> {
-    let spec = find(id).unwrap_or_else(|| panic!("{id} not in the registry"));
-    let map = given.as_object().expect("params is a map");
-    spec.params(map.iter().map(|(k, v)| (k.as_str(), RawValue::from(v))))
-}
-
-fn same(got: f64, want: Option<f64>) -> bool {
-    match want {
-        None => got.is_nan(),
-        Some(w) => !got.is_nan() && (got - w).abs() <= 1e-9 + 1e-9 * w.abs(),
-    }
-}
-
 #[test]
 fn values_match_the_reference_table() {
-    let bars_json = read_json(reference_dir().join("bars.json"));
-    let table = read_json(reference_dir().join("volume.json"));
-    let table = table.as_object().unwrap();
+    let table = reference("volume.json");
     for id in OURS {
-        assert!(table.contains_key(*id), "{id} has no reference cases");
+        assert!(table.get(*id).is_some(), "{id} has no reference cases");
     }
-    let mut checked = 0;
-    for (id, cases) in table {
-        let spec = find(id).unwrap_or_else(|| panic!("{id} not in the registry"));
-        assert_eq!(spec.id, id);
-        for case in cases.as_array().unwrap() {
-            let series = case["series"].as_str().unwrap();
-            let label = format!("{id} on {series} with {}", case["params"]);
-            let bars = load_bars(&bars_json, series);
-            let params = params_of(id, &case["params"]).unwrap_or_else(|e| panic!("{label}: {e}"));
-            let want_cols: Vec<String> = case["columns"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|c| c.as_str().unwrap().to_owned())
-                .collect();
-            assert_eq!((spec.columns)(&params), want_cols, "{label}: columns");
-            assert!(bars.len() >= (spec.min_bars)(&params), "{label}: min_bars");
-            let out = (spec.compute)(&params, &bars);
-            assert_eq!(out.len(), want_cols.len(), "{label}: number of outputs");
-            for (col, got) in want_cols.iter().zip(&out) {
-                let want = case["outputs"][col].as_array().unwrap();
-                assert_eq!(got.len(), bars.len(), "{label} {col}: length");
-                assert_eq!(want.len(), bars.len(), "{label} {col}: reference length");
-                for (i, (g, w)) in got.iter().zip(want).enumerate() {
-                    assert!(
-                        same(*g, w.as_f64()),
-                        "{label} {col}[{i}]: got {g}, reference {w}"
-                    );
-                    checked += 1;
-                }
-            }
-        }
-    }
+    let checked = check_reference_table("volume.json", |c| {
+        assert!(
+            c.bars.len() >= (c.spec.min_bars)(c.params),
+            "{}: min_bars",
+            c.label
+        );
+    });
     assert!(checked > 1000, "only {checked} values checked");
-}
-
-fn refused(id: &str, given: Value, param: &str) {
-    match params_of(id, &given) {
-        Ok(p) => panic!("{id} accepted {given}: {p:?}"),
-        Err(e) => assert_eq!(e.param, param, "{id} with {given}: {e}"),
-    }
 }
 
 #[test]
 fn obv_takes_no_parameters() {
-    refused("OBVIndicator", serde_json::json!({"period": 14}), "period");
-    refused("obv", serde_json::json!({"source": "close"}), "source");
+    refused("OBVIndicator", &json!({"period": 14}), "period");
+    refused("obv", &json!({"source": "close"}), "source");
 }
 
 #[test]
 fn vwap_parameters() {
-    refused(
-        "VWAPIndicator",
-        serde_json::json!({"period": 201}),
-        "period",
-    );
-    refused("vwap", serde_json::json!({"period": -1}), "period");
+    refused("VWAPIndicator", &json!({"period": 201}), "period");
+    refused("vwap", &json!({"period": -1}), "period");
     refused(
         "vwap",
-        serde_json::json!({"use_typical_price": "maybe"}),
+        &json!({"use_typical_price": "maybe"}),
         "use_typical_price",
     );
     // 0 is the cumulative form.
-    assert!(params_of("vwap", &serde_json::json!({"period": 0})).is_ok());
+    assert!(params("vwap", &json!({"period": 0})).is_ok());
 }
 
 #[test]
 fn mfi_parameters() {
-    refused("MFIIndicator", serde_json::json!({"period": 0}), "period");
-    refused("mfi", serde_json::json!({"period": 101}), "period");
-    refused("mfi", serde_json::json!({"period": 2.5}), "period");
+    refused("MFIIndicator", &json!({"period": 0}), "period");
+    refused("mfi", &json!({"period": 101}), "period");
+    refused("mfi", &json!({"period": 2.5}), "period");
 }
 
 #[test]
 fn ad_line_parameters() {
     refused(
         "ADLineIndicator",
-        serde_json::json!({"smoothing_period": 1}),
+        &json!({"smoothing_period": 1}),
         "smoothing_period",
     );
     refused(
         "AccumulationDistribution",
-        serde_json::json!({"smoothing_period": 201}),
+        &json!({"smoothing_period": 201}),
         "smoothing_period",
     );
     refused(
         "adline",
-        serde_json::json!({"use_sma_smoothing": 1}),
+        &json!({"use_sma_smoothing": 1}),
         "use_sma_smoothing",
     );
-    refused("ad_line", serde_json::json!({"period": 14}), "period");
+    refused("ad_line", &json!({"period": 14}), "period");
 }
 
 #[test]
 fn cmf_parameters() {
-    refused("CMFIndicator", serde_json::json!({"period": 1}), "period");
-    refused(
-        "ChaikinMoneyFlow",
-        serde_json::json!({"period": 501}),
-        "period",
-    );
+    refused("CMFIndicator", &json!({"period": 1}), "period");
+    refused("ChaikinMoneyFlow", &json!({"period": 501}), "period");
 }
 
 #[test]
 fn volume_ratio_parameters() {
-    refused(
-        "VolumeRatioIndicator",
-        serde_json::json!({"period": 1}),
-        "period",
-    );
-    refused("volume_ratio", serde_json::json!({"period": 101}), "period");
+    refused("VolumeRatioIndicator", &json!({"period": 1}), "period");
+    refused("volume_ratio", &json!({"period": 101}), "period");
 }
 
 #[test]
 fn volume_sma_parameters() {
-    refused("volume_sma", serde_json::json!({"period": 0}), "period");
-    refused(
-        "VolumeSMA",
-        serde_json::json!({"source": "close"}),
-        "source",
-    );
-    let p = params_of("volume_sma", &serde_json::json!({})).unwrap();
+    refused("volume_sma", &json!({"period": 0}), "period");
+    refused("VolumeSMA", &json!({"source": "close"}), "source");
+    let p = params_ok("volume_sma", &json!({}));
     let spec = find("volume_sma").unwrap();
     assert_eq!((spec.columns)(&p), vec!["volume_sma_20"]);
 }
@@ -308,28 +218,20 @@ fn agrees_with_the_original_lists() {
 #[test]
 #[ignore]
 fn speed_on_a_million_bars() {
-    let n = 1_000_000;
-    let mut bars = Bars::with_capacity(n);
     let mut price = 100.0;
-    for i in 0..n {
+    let bars = bars_from_fn(1_000_000, |i| {
         let step = ((i * 7919) % 13) as f64 / 13.0 - 0.5;
         price += step;
-        bars.push(Bar {
+        Bar {
             time: i as i64 * 60_000,
             open: price,
             high: price + 0.5,
             low: price - 0.5,
             close: price + step / 2.0,
             volume: 1000.0 + ((i * 31) % 97) as f64,
-        });
-    }
-    for id in OURS {
-        let spec = find(id).unwrap();
-        let p = spec.defaults();
-        let t = std::time::Instant::now();
-        let out = (spec.compute)(&p, &bars);
-        let ms = t.elapsed().as_secs_f64() * 1e3;
-        eprintln!("{id}: {ms:.1} ms ({} columns)", out.len());
-        assert!(ms < 100.0 * out.len() as f64, "{id} took {ms} ms");
+        }
+    });
+    for (id, ms, columns) in time_defaults(OURS.iter().map(|id| find(id).unwrap()), &bars) {
+        assert!(ms < 100.0 * columns as f64, "{id} took {ms} ms");
     }
 }

@@ -4,130 +4,9 @@
 //! original gives NaN. Every function is one pass (CCI's mean deviation excepted: it is a
 //! sum over each window by definition).
 
-use std::collections::VecDeque;
+use super::{diff, ema_span, finite_or_nan, flag, high_low_channel, rolling_mean};
 
 const NAN: f64 = f64::NAN;
-
-/// pandas' `ewm(alpha=alpha, adjust=False).mean()` (`ignore_na=False`, `min_periods=0`),
-/// step for step: leading NaNs stay NaN; the first value seeds the average; each next value
-/// `v` gives `(w·prev + alpha·v) / (w + alpha)` with `w = 1 - alpha` (`(1 - alpha)^k` after
-/// `k - 1` NaNs); a NaN input repeats the previous average.
-pub fn ewm_adjust_false(x: &[f64], alpha: f64) -> Vec<f64> {
-    let mut out = vec![NAN; x.len()];
-    let mut weighted = NAN;
-    let mut old_wt = 1.0;
-    for (i, &cur) in x.iter().enumerate() {
-        if weighted.is_nan() {
-            if !cur.is_nan() {
-                weighted = cur;
-                old_wt = 1.0;
-            }
-        } else {
-            old_wt *= 1.0 - alpha;
-            if !cur.is_nan() {
-                if weighted != cur {
-                    weighted = (old_wt * weighted + alpha * cur) / (old_wt + alpha);
-                }
-                old_wt = 1.0;
-            }
-        }
-        out[i] = weighted;
-    }
-    out
-}
-
-/// pandas' `rolling(window=w, min_periods=min_periods).mean()`: the mean of the non-NaN
-/// values among the last `w` (NaN when fewer than `min_periods` of them), with pandas'
-/// compensated running sum, and exactly the value itself when the last values of the window
-/// are all the same (pandas tracks that run so a flat window gives its value, not a rounding
-/// residue).
-pub fn rolling_mean(x: &[f64], w: usize, min_periods: usize) -> Vec<f64> {
-    let w = w.max(1);
-    let min_periods = min_periods.max(1);
-    let mut out = vec![NAN; x.len()];
-    let (mut sum, mut comp) = (0.0f64, 0.0f64);
-    let mut nobs = 0usize;
-    // Length of the run of identical non-NaN values ending at the newest one.
-    let mut same_run = 0usize;
-    let mut prev = NAN;
-    for i in 0..x.len() {
-        let v = x[i];
-        if !v.is_nan() {
-            nobs += 1;
-            let y = v - comp;
-            let t = sum + y;
-            comp = (t - sum) - y;
-            sum = t;
-            same_run = if v == prev { same_run + 1 } else { 1 };
-            prev = v;
-        } else {
-            same_run = 0;
-            prev = NAN;
-        }
-        if i >= w {
-            let old = x[i - w];
-            if !old.is_nan() {
-                nobs -= 1;
-                let y = -old - comp;
-                let t = sum + y;
-                comp = (t - sum) - y;
-                sum = t;
-            }
-        }
-        if nobs == 0 {
-            sum = 0.0;
-            comp = 0.0;
-        }
-        if nobs >= min_periods {
-            out[i] = if same_run >= nobs {
-                prev
-            } else {
-                sum / nobs as f64
-            };
-        }
-    }
-    out
-}
-
-/// Rolling maximum (`max = true`) or minimum over `w` bars, pandas'
-/// `rolling(window=w, min_periods=w)`: NaN until `w` bars are in, NaN while a NaN is in the
-/// window. A monotonic deque: O(n) whatever `w`.
-pub fn rolling_extreme(x: &[f64], w: usize, max: bool) -> Vec<f64> {
-    let w = w.max(1);
-    let mut out = vec![NAN; x.len()];
-    let mut dq: VecDeque<usize> = VecDeque::new();
-    let mut last_nan: Option<usize> = None;
-    for i in 0..x.len() {
-        let v = x[i];
-        if v.is_nan() {
-            last_nan = Some(i);
-        } else {
-            while let Some(&b) = dq.back() {
-                let worse = if max { x[b] <= v } else { x[b] >= v };
-                if worse {
-                    dq.pop_back();
-                } else {
-                    break;
-                }
-            }
-            dq.push_back(i);
-        }
-        while let Some(&f) = dq.front() {
-            if f + w <= i {
-                dq.pop_front();
-            } else {
-                break;
-            }
-        }
-        let nan_in = last_nan.is_some_and(|j| j + w > i);
-        if i + 1 >= w && !nan_in {
-            if let Some(&f) = dq.front() {
-                out[i] = x[f];
-            }
-        }
-    }
-    out
-}
 
 /// Relative Strength Index as the original computes it: changes `d = x[i] - x[i-1]`, gains
 /// and losses; the first averages are the plain means of the changes 1..=n and give the first
@@ -206,11 +85,10 @@ pub struct Macd {
 /// signal; every EMA is pandas' `ewm(span, adjust=False)` seeded by the first value, so there
 /// is no warm-up NaN (the first line value is 0).
 pub fn macd(x: &[f64], fast: usize, slow: usize, signal: usize) -> Macd {
-    let alpha = |n: usize| 2.0 / (n as f64 + 1.0);
-    let f = ewm_adjust_false(x, alpha(fast));
-    let s = ewm_adjust_false(x, alpha(slow));
+    let f = ema_span(x, fast, false);
+    let s = ema_span(x, slow, false);
     let line: Vec<f64> = f.iter().zip(&s).map(|(a, b)| a - b).collect();
-    let sig = ewm_adjust_false(&line, alpha(signal));
+    let sig = ema_span(&line, signal, false);
     let histogram = line.iter().zip(&sig).map(|(a, b)| a - b).collect();
     Macd {
         line,
@@ -233,11 +111,10 @@ pub fn stochastic(
     smooth: usize,
     d: usize,
 ) -> (Vec<f64>, Vec<f64>) {
-    let hh = rolling_extreme(high, k, true);
-    let ll = rolling_extreme(low, k, false);
-    let raw: Vec<f64> = (0..close.len())
-        .map(|i| {
-            let v = (close[i] - ll[i]) / (hh[i] - ll[i]) * 100.0;
+    let raw: Vec<f64> = high_low_channel(high, low, k)
+        .zip(close)
+        .map(|(hl, &c)| {
+            let v = hl.map_or(NAN, |(hh, ll)| (c - ll) / (hh - ll) * 100.0);
             if v.is_nan() {
                 50.0
             } else {
@@ -257,11 +134,10 @@ pub fn stochastic(
 /// Williams %R as the original computes it: `(HH_n - close) / (HH_n - LL_n) · -100`, then
 /// every NaN filled with -50 — the warm-up bars too, like a flat window. Never NaN.
 pub fn williams_r(high: &[f64], low: &[f64], close: &[f64], n: usize) -> Vec<f64> {
-    let hh = rolling_extreme(high, n, true);
-    let ll = rolling_extreme(low, n, false);
-    (0..close.len())
-        .map(|i| {
-            let v = (hh[i] - close[i]) / (hh[i] - ll[i]) * -100.0;
+    high_low_channel(high, low, n)
+        .zip(close)
+        .map(|(hl, &c)| {
+            let v = hl.map_or(NAN, |(hh, ll)| (hh - c) / (hh - ll) * -100.0);
             if v.is_nan() {
                 -50.0
             } else {
@@ -292,17 +168,14 @@ pub fn cci(high: &[f64], low: &[f64], close: &[f64], n: usize) -> Vec<f64> {
         }
         let w = &tp[i + 1 - n..=i];
         let md = w.iter().map(|v| (v - m).abs()).sum::<f64>() / n as f64;
-        let v = (tp[i] - m) / (0.015 * md);
-        out[i] = if v.is_finite() { v } else { NAN };
+        out[i] = finite_or_nan((tp[i] - m) / (0.015 * md));
     }
     out
 }
 
 /// Momentum: `x[i] - x[i - n]`; NaN for the first `n` bars.
 pub fn momentum(x: &[f64], n: usize) -> Vec<f64> {
-    (0..x.len())
-        .map(|i| if i < n { NAN } else { x[i] - x[i - n] })
-        .collect()
+    diff(x, n)
 }
 
 /// Rate of change in percent: `((x[i] - x[i-n]) / x[i-n]) · 100` (in that order); NaN for
@@ -314,12 +187,7 @@ pub fn roc(x: &[f64], n: usize) -> Vec<f64> {
             if i < n {
                 return NAN;
             }
-            let v = ((x[i] - x[i - n]) / x[i - n]) * 100.0;
-            if v.is_finite() {
-                v
-            } else {
-                NAN
-            }
+            finite_or_nan(((x[i] - x[i - n]) / x[i - n]) * 100.0)
         })
         .collect()
 }
@@ -389,121 +257,62 @@ pub struct Fisher {
 /// trigger; and four 0/1 flags (`> 0`, `< 0`, `> 2`, `< -2`), 0 on warm-up rows.
 pub fn fisher_transform(high: &[f64], low: &[f64], period: usize, smoothing: usize) -> Fisher {
     let len = high.len();
-    let hh = rolling_extreme(high, period, true);
-    let ll = rolling_extreme(low, period, false);
-    let normalized: Vec<f64> = (0..len)
-        .map(|i| {
-            let median = (high[i] + low[i]) / 2.0;
-            let range = hh[i] - ll[i];
-            let v = if range == 0.0 {
-                0.0
-            } else {
-                2.0 * ((median - ll[i]) / range) - 1.0
-            };
-            if v.is_nan() {
-                v
-            } else {
-                v.clamp(-0.999, 0.999)
+    let normalized: Vec<f64> = high_low_channel(high, low, period)
+        .zip(high.iter().zip(low))
+        .map(|(hl, (&h, &l))| match hl {
+            Some((hh, ll)) => {
+                let median = (h + l) / 2.0;
+                let range = hh - ll;
+                let v = if range == 0.0 {
+                    0.0
+                } else {
+                    2.0 * ((median - ll) / range) - 1.0
+                };
+                if v.is_nan() {
+                    v
+                } else {
+                    v.clamp(-0.999, 0.999)
+                }
             }
+            _ => NAN,
         })
         .collect();
     let raw: Vec<f64> = normalized
         .iter()
         .map(|&v| 0.5 * ((1.0 + v) / (1.0 - v)).ln())
         .collect();
-    let fisher = ewm_adjust_false(&raw, 2.0 / (smoothing as f64 + 1.0));
-    let mut trigger = vec![NAN; len];
-    let mut momentum = vec![NAN; len];
-    let mut histogram = vec![NAN; len];
-    let mut above_zero = vec![0.0; len];
-    let mut below_zero = vec![0.0; len];
-    let mut overbought = vec![0.0; len];
-    let mut oversold = vec![0.0; len];
-    let flag = |b: bool| if b { 1.0 } else { 0.0 };
-    for i in 0..len {
-        let f = fisher[i];
-        if i >= 1 {
-            trigger[i] = fisher[i - 1];
-            histogram[i] = f - fisher[i - 1];
-        }
-        if i >= 3 {
-            momentum[i] = f - fisher[i - 3];
-        }
-        above_zero[i] = flag(f > 0.0);
-        below_zero[i] = flag(f < 0.0);
-        overbought[i] = flag(f > 2.0);
-        oversold[i] = flag(f < -2.0);
-    }
+    let fisher = ema_span(&raw, smoothing, false);
+    // fisher minus (or, with `minus` false, just) fisher `k` rows back; NaN for the first `k`.
+    let back = |k: usize, minus: bool| -> Vec<f64> {
+        (0..len)
+            .map(|i| match (i >= k, minus) {
+                (false, _) => NAN,
+                (true, true) => fisher[i] - fisher[i - k],
+                (true, false) => fisher[i - k],
+            })
+            .collect()
+    };
+    let flags = |f: fn(f64) -> bool| fisher.iter().map(|&v| flag(f(v))).collect();
     Fisher {
-        fisher,
-        trigger,
+        trigger: back(1, false),
         raw,
         normalized,
-        momentum,
-        histogram,
-        above_zero,
-        below_zero,
-        overbought,
-        oversold,
+        momentum: back(3, true),
+        histogram: back(1, true),
+        above_zero: flags(|v| v > 0.0),
+        below_zero: flags(|v| v < 0.0),
+        overbought: flags(|v| v > 2.0),
+        oversold: flags(|v| v < -2.0),
+        fisher,
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::assert_close as close;
     use super::*;
 
     const N: f64 = f64::NAN;
-
-    fn close(a: &[f64], b: &[f64]) {
-        assert_eq!(a.len(), b.len(), "{a:?} vs {b:?}");
-        for (i, (x, y)) in a.iter().zip(b).enumerate() {
-            assert!(
-                (x.is_nan() && y.is_nan()) || (x - y).abs() < 1e-9,
-                "at {i}: {x} != {y} ({a:?} vs {b:?})"
-            );
-        }
-    }
-
-    #[test]
-    fn rolling_extremes_by_hand() {
-        let x = [3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0];
-        close(
-            &rolling_extreme(&x, 3, true),
-            &[N, N, 4.0, 4.0, 5.0, 9.0, 9.0],
-        );
-        close(
-            &rolling_extreme(&x, 3, false),
-            &[N, N, 1.0, 1.0, 1.0, 1.0, 2.0],
-        );
-        close(
-            &rolling_extreme(&[1.0, N, 3.0, 4.0], 2, true),
-            &[N, N, N, 4.0],
-        );
-    }
-
-    #[test]
-    fn rolling_mean_min_periods_and_flat() {
-        close(
-            &rolling_mean(&[1.0, 2.0, 3.0, 4.0], 2, 1),
-            &[1.0, 1.5, 2.5, 3.5],
-        );
-        close(
-            &rolling_mean(&[1.0, 2.0, 3.0, 4.0], 3, 3),
-            &[N, N, 2.0, 3.0],
-        );
-        // A flat window gives its value exactly.
-        let v = 100.1;
-        let m = rolling_mean(&[1.7, v, v, v], 3, 3);
-        assert_eq!(m[3], v);
-    }
-
-    #[test]
-    fn ewm_by_hand() {
-        // alpha 0.5: 1, 1.5, 2.25; a NaN repeats the last value; the next weighs (0.5^2).
-        let got = ewm_adjust_false(&[N, 1.0, 2.0, 3.0, N, 4.0], 0.5);
-        let after = (0.25 * 2.25 + 0.5 * 4.0) / 0.75;
-        close(&got, &[N, 1.0, 1.5, 2.25, 2.25, after]);
-    }
 
     #[test]
     fn rsi_by_hand() {

@@ -2,138 +2,11 @@
 //! Aroon, ADX and SuperTrend, each as the original KTRDR computes it (its pandas calls and its
 //! own loops), on plain slices, one pass each.
 
-/// Pandas' exponentially weighted mean (`Series.ewm(alpha=alpha, adjust=adjust).mean()`, with
-/// `ignore_na=False` and `min_periods=0`), step for step as pandas computes it:
-/// - before the first non-NaN input the output is NaN;
-/// - the old weight decays by `1 - alpha` every row, NaN rows included, and a NaN row repeats
-///   the previous output;
-/// - `adjust=True`: each new value gets weight 1 and the old weight accumulates, i.e.
-///   `y_t = Σ (1-α)^i x_{t-i} / Σ (1-α)^i`;
-/// - `adjust=False`: the new value gets weight `alpha` and the old weight is reset to 1 after
-///   each observation, i.e. `y_t = (1-α) y_{t-1} + α x_t` without gaps.
-pub fn ewm_pandas(x: &[f64], alpha: f64, adjust: bool) -> Vec<f64> {
-    let mut st = Ewm::new(alpha, adjust);
-    x.iter().map(|&v| st.push(v)).collect()
-}
+use super::{
+    ema_span, pct_change_100, rolling_mean, true_range, true_range_at, Ewm, RollingMax, RollingMin,
+};
 
-/// One running pandas ewm mean (see [`ewm_pandas`]), fed a row at a time.
-struct Ewm {
-    decay: f64,
-    new_wt: f64,
-    adjust: bool,
-    weighted: f64,
-    old_wt: f64,
-    started: bool,
-}
-
-impl Ewm {
-    fn new(alpha: f64, adjust: bool) -> Self {
-        Ewm {
-            decay: 1.0 - alpha,
-            new_wt: if adjust { 1.0 } else { alpha },
-            adjust,
-            weighted: f64::NAN,
-            old_wt: 1.0,
-            started: false,
-        }
-    }
-
-    fn push(&mut self, cur: f64) -> f64 {
-        if !self.started {
-            self.started = true;
-            self.weighted = cur;
-        } else if !self.weighted.is_nan() {
-            self.old_wt *= self.decay;
-            if !cur.is_nan() {
-                // pandas skips the update when the value equals the average (no rounding).
-                if self.weighted != cur {
-                    self.weighted = (self.old_wt * self.weighted + self.new_wt * cur)
-                        / (self.old_wt + self.new_wt);
-                }
-                if self.adjust {
-                    self.old_wt += self.new_wt;
-                } else {
-                    self.old_wt = 1.0;
-                }
-            }
-        } else if !cur.is_nan() {
-            self.weighted = cur;
-        }
-        self.weighted
-    }
-}
-
-/// Exponential moving average as the original's `ExponentialMovingAverage`:
-/// `ewm(span=period, adjust=adjust).mean()`, alpha = 2 / (period + 1). The original defaults
-/// to `adjust=True` (the bias-corrected average, `Σ (1-α)^i x_{t-i} / Σ (1-α)^i`), so the first
-/// rows are not the recursive form's `x_0`-seeded values. No warm-up NaN.
-pub fn ema_span(x: &[f64], period: usize, adjust: bool) -> Vec<f64> {
-    ewm_pandas(x, 2.0 / (period as f64 + 1.0), adjust)
-}
-
-/// Rolling maximum over `n` bars (pandas `rolling(n, min_periods=n).max()`): NaN until the
-/// window is full and while a NaN is in the window. Monotonic deque, O(len).
-pub fn rolling_max(x: &[f64], n: usize) -> Vec<f64> {
-    let mut out = vec![f64::NAN; x.len()];
-    rolling_extreme(x, n, |a, b| a >= b, |i, f| out[i] = x[f]);
-    out
-}
-
-/// Rolling minimum over `n` bars, as [`rolling_max`].
-pub fn rolling_min(x: &[f64], n: usize) -> Vec<f64> {
-    let mut out = vec![f64::NAN; x.len()];
-    rolling_extreme(x, n, |a, b| a <= b, |i, f| out[i] = x[f]);
-    out
-}
-
-/// Walks the windows of `n` bars and calls `emit(row, position of the extreme)` for every
-/// full window without NaN; the position is the FIRST occurrence within the window on ties,
-/// as numpy's argmax/argmin. `keep(a, b)`: an older `a` stays ahead of a newer `b`.
-fn rolling_extreme(
-    x: &[f64],
-    n: usize,
-    keep: impl Fn(f64, f64) -> bool,
-    mut emit: impl FnMut(usize, usize),
-) {
-    if n == 0 {
-        return;
-    }
-    // A ring buffer of positions (at most n live ones), monotonic from head to tail.
-    let cap = n + 1;
-    let wrap = |k: usize| if k >= cap { k - cap } else { k };
-    let mut ring = vec![0usize; cap];
-    let (mut head, mut len) = (0usize, 0usize);
-    // The first row whose window holds no NaN.
-    let mut clean_from = 0usize;
-    for (i, &v) in x.iter().enumerate() {
-        if v.is_nan() {
-            clean_from = i + n;
-        } else {
-            while len > 0 {
-                let b = ring[wrap(head + len - 1)];
-                if keep(x[b], v) {
-                    break;
-                }
-                len -= 1;
-            }
-            ring[wrap(head + len)] = i;
-            len += 1;
-        }
-        if len > 0 && ring[head] + n <= i {
-            head = wrap(head + 1);
-            len -= 1;
-        }
-        if i + 1 >= n && i >= clean_from && len > 0 {
-            emit(i, ring[head]);
-        }
-    }
-}
-
-/// Simple moving average as pandas' `rolling(n).mean()` (min_periods = n): NaN until `n`
-/// values are in the window and while a NaN is in it.
-pub fn sma(x: &[f64], n: usize) -> Vec<f64> {
-    super::sma(x, n)
-}
+const NAN: f64 = f64::NAN;
 
 /// ZigZag as the original's `ZigZagIndicator` (threshold a fraction, 0.05 = 5%). Row 0 is
 /// always a point. Until the first move of at least `threshold` from row 0 no direction is
@@ -142,7 +15,7 @@ pub fn sma(x: &[f64], n: usize) -> Vec<f64> {
 /// (that row goes back to NaN); a move of at least `threshold` against the leg's extreme,
 /// measured as `(price - extreme) / extreme`, marks a reversal point. All other rows are NaN.
 pub fn zigzag(x: &[f64], threshold: f64) -> Vec<f64> {
-    let mut out = vec![f64::NAN; x.len()];
+    let mut out = vec![NAN; x.len()];
     if x.is_empty() {
         return out;
     }
@@ -158,7 +31,7 @@ pub fn zigzag(x: &[f64], threshold: f64) -> Vec<f64> {
                 true
             }
             1 if p > last => {
-                out[last_idx] = f64::NAN;
+                out[last_idx] = NAN;
                 true
             }
             1 if change <= -threshold => {
@@ -166,7 +39,7 @@ pub fn zigzag(x: &[f64], threshold: f64) -> Vec<f64> {
                 true
             }
             -1 if p < last => {
-                out[last_idx] = f64::NAN;
+                out[last_idx] = NAN;
                 true
             }
             -1 if change >= threshold => {
@@ -200,7 +73,7 @@ pub fn parabolic_sar(
     max_af: f64,
 ) -> Vec<f64> {
     let len = close.len();
-    let mut sar = vec![f64::NAN; len];
+    let mut sar = vec![NAN; len];
     if len < 2 {
         return sar;
     }
@@ -269,34 +142,35 @@ pub fn ichimoku(
     kijun: usize,
     senkou_b: usize,
 ) -> Ichimoku {
-    let mid = |n: usize| -> Vec<f64> {
-        // (rolling max of high + rolling min of low) / 2, the second pass in place: rows the
-        // min pass skips (window not full or holding a NaN) become NaN.
-        let mut out = rolling_max(high, n);
-        let mut next = 0usize;
-        rolling_extreme(
-            low,
-            n,
-            |a, b| a <= b,
-            |i, f| {
-                out[next..i].fill(f64::NAN);
-                out[i] = (out[i] + low[f]) / 2.0;
-                next = i + 1;
-            },
-        );
-        out[next..].fill(f64::NAN);
-        out
+    // One pass: one queue of highs and one of lows answer the three window lengths, and each
+    // row's four lines are written at once.
+    let len = close.len();
+    let (mut hi, mut lo) = (
+        RollingMax::nested([tenkan, kijun, senkou_b]),
+        RollingMin::nested([tenkan, kijun, senkou_b]),
+    );
+    let mid = |h: Option<(f64, usize)>, l: Option<(f64, usize)>| match (h, l) {
+        (Some((h, _)), Some((l, _))) => (h + l) / 2.0,
+        _ => NAN,
     };
-    let t = mid(tenkan);
-    let k = mid(kijun);
-    let a = t.iter().zip(&k).map(|(x, y)| (x + y) / 2.0).collect();
-    Ichimoku {
-        tenkan: t,
-        kijun: k,
-        senkou_a: a,
-        senkou_b: mid(senkou_b),
+    let mut o = Ichimoku {
+        tenkan: vec![NAN; len],
+        kijun: vec![NAN; len],
+        senkou_a: vec![NAN; len],
+        senkou_b: vec![NAN; len],
         chikou: close.to_vec(),
+    };
+    for (i, (&h, &l)) in high[..len].iter().zip(&low[..len]).enumerate() {
+        hi.push(h);
+        lo.push(l);
+        let t = mid(hi.get(0), lo.get(0));
+        let k = mid(hi.get(1), lo.get(1));
+        o.tenkan[i] = t;
+        o.kijun[i] = k;
+        o.senkou_a[i] = (t + k) / 2.0;
+        o.senkou_b[i] = mid(hi.get(2), lo.get(2));
     }
+    o
 }
 
 /// Aroon over a window of `period` bars INCLUDING the current one (the original's window; the
@@ -305,48 +179,22 @@ pub fn ichimoku(
 /// NaN for the first `period - 1` rows. Returns (up, down, oscillator = up - down).
 pub fn aroon(high: &[f64], low: &[f64], period: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
     let n = period as f64;
-    let score = |i: usize, p: usize| (n - (i - p) as f64) / n * 100.0;
-    let mut up = vec![f64::NAN; high.len()];
-    let mut down = vec![f64::NAN; low.len()];
-    rolling_extreme(high, period, |a, b| a >= b, |i, p| up[i] = score(i, p));
-    rolling_extreme(low, period, |a, b| a <= b, |i, p| down[i] = score(i, p));
+    let score = |i: usize, e: Option<(f64, usize)>| {
+        e.map_or(NAN, |(_, p)| (n - (i - p) as f64) / n * 100.0)
+    };
+    let (mut hi, mut lo) = (RollingMax::new(period), RollingMin::new(period));
+    let up: Vec<f64> = high
+        .iter()
+        .enumerate()
+        .map(|(i, &h)| score(i, hi.push(h)))
+        .collect();
+    let down: Vec<f64> = low
+        .iter()
+        .enumerate()
+        .map(|(i, &l)| score(i, lo.push(l)))
+        .collect();
     let osc = up.iter().zip(&down).map(|(a, b)| a - b).collect();
     (up, down, osc)
-}
-
-/// True range as the original computes it: the max of `high - low`, `|high - prev close|`,
-/// `|low - prev close|`, skipping NaN terms (pandas `max(axis=1)`), so row 0 is `high - low`.
-pub fn true_range(high: &[f64], low: &[f64], close: &[f64]) -> Vec<f64> {
-    (0..close.len())
-        .map(|i| {
-            let hl = high[i] - low[i];
-            if i == 0 {
-                return hl;
-            }
-            [
-                hl,
-                (high[i] - close[i - 1]).abs(),
-                (low[i] - close[i - 1]).abs(),
-            ]
-            .into_iter()
-            .filter(|v| !v.is_nan())
-            .fold(f64::NAN, |m, v| if m.is_nan() || v > m { v } else { m })
-        })
-        .collect()
-}
-
-/// `x[i] / x[i - n] - 1` times 100 (pandas `pct_change(n) * 100`); NaN for the first `n` rows;
-/// a zero base gives ±inf (or NaN for 0/0) as in pandas.
-fn pct_change_100(x: &[f64], n: usize) -> Vec<f64> {
-    (0..x.len())
-        .map(|i| {
-            if i < n {
-                f64::NAN
-            } else {
-                (x[i] / x[i - n] - 1.0) * 100.0
-            }
-        })
-        .collect()
 }
 
 /// The eight ADX outputs of the original, in its column order.
@@ -374,7 +222,7 @@ pub struct Adx {
 pub fn adx(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Adx {
     let len = close.len();
     let alpha = 1.0 / period as f64;
-    let nan = || vec![f64::NAN; len];
+    let nan = || vec![NAN; len];
     let mut o = Adx {
         adx: nan(),
         di_plus: nan(),
@@ -406,14 +254,7 @@ pub fn adx(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Adx {
             if down > up && down > 0.0 {
                 dmm = down;
             }
-            [
-                high[i] - low[i],
-                (high[i] - close[i - 1]).abs(),
-                (low[i] - close[i - 1]).abs(),
-            ]
-            .into_iter()
-            .filter(|v| !v.is_nan())
-            .fold(f64::NAN, |m, v| if m.is_nan() || v > m { v } else { m })
+            true_range_at(high[i], low[i], close[i - 1])
         };
         let trs = tr_s.push(tr);
         let dps = dp_s.push(dmp);
@@ -484,9 +325,9 @@ pub fn supertrend(
     multiplier: f64,
 ) -> SuperTrend {
     let len = close.len();
-    let atr = sma(&true_range(high, low, close), period);
-    let mut upper = vec![f64::NAN; len];
-    let mut lower = vec![f64::NAN; len];
+    let atr = rolling_mean(&true_range(high, low, close), period, period);
+    let mut upper = vec![NAN; len];
+    let mut lower = vec![NAN; len];
     for i in 0..len {
         let mid = (high[i] + low[i]) / 2.0;
         let bu = mid + multiplier * atr[i];
@@ -502,9 +343,9 @@ pub fn supertrend(
             lower[i] = lower[i - 1];
         }
     }
-    let mut st = vec![f64::NAN; len];
-    let mut direction = vec![f64::NAN; len];
-    let mut strength = vec![f64::NAN; len];
+    let mut st = vec![NAN; len];
+    let mut direction = vec![NAN; len];
+    let mut strength = vec![NAN; len];
     let mut up = true;
     let mut streak = 0.0;
     for i in 0..len {
@@ -544,19 +385,20 @@ pub fn supertrend(
 }
 
 /// Distance from a moving average in percent, as the original's `DistanceFromMAIndicator`:
-/// `(x - MA) / MA · 100` where the MA is [`sma`] or [`ema_span`] (pandas' default
+/// `(x - MA) / MA · 100` where the MA is pandas' `rolling(period).mean()` or [`ema_span`]
+/// (pandas' default
 /// `adjust=True`); NaN where the MA is NaN, 0 where `|MA| <= 1e-10`.
 pub fn distance_from_ma(x: &[f64], period: usize, use_ema: bool) -> Vec<f64> {
     let ma = if use_ema {
         ema_span(x, period, true)
     } else {
-        sma(x, period)
+        rolling_mean(x, period, period)
     };
     x.iter()
         .zip(&ma)
         .map(|(&p, &m)| {
             if m.is_nan() {
-                f64::NAN
+                NAN
             } else if m.abs() > 1e-10 {
                 (p - m) / m * 100.0
             } else {
@@ -568,44 +410,10 @@ pub fn distance_from_ma(x: &[f64], period: usize, use_ema: bool) -> Vec<f64> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::assert_close as same;
     use super::*;
 
-    fn same(a: &[f64], b: &[f64]) {
-        assert_eq!(a.len(), b.len());
-        for (i, (x, y)) in a.iter().zip(b).enumerate() {
-            assert!(
-                (x.is_nan() && y.is_nan()) || (x - y).abs() < 1e-9,
-                "at {i}: {x} != {y}"
-            );
-        }
-    }
     const N: f64 = f64::NAN;
-
-    #[test]
-    fn ewm_adjusted_by_hand() {
-        // span 3: alpha 0.5. adjusted: 1, (2 + .5)/1.5 = 5/3, (3 + 1 + .25)/1.75
-        same(
-            &ema_span(&[1.0, 2.0, 3.0], 3, true),
-            &[1.0, 5.0 / 3.0, 4.25 / 1.75],
-        );
-        same(&ema_span(&[1.0, 2.0, 3.0], 3, false), &[1.0, 1.5, 2.25]);
-        // A NaN row repeats the previous value and still decays the old weight.
-        same(
-            &ewm_pandas(&[N, 1.0, N, 3.0], 0.5, false),
-            &[N, 1.0, 1.0, 1.75 / 0.75],
-        );
-    }
-
-    #[test]
-    fn rolling_extremes_by_hand() {
-        let x = [3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0];
-        same(&rolling_max(&x, 3), &[N, N, 4.0, 4.0, 5.0, 9.0, 9.0, 9.0]);
-        same(&rolling_min(&x, 3), &[N, N, 1.0, 1.0, 1.0, 1.0, 2.0, 2.0]);
-        same(
-            &rolling_max(&[1.0, N, 3.0, 2.0, 1.0], 2),
-            &[N, N, N, 3.0, 2.0],
-        );
-    }
 
     #[test]
     fn aroon_prefers_the_earliest_tie() {
@@ -613,6 +421,19 @@ mod tests {
         let (up, _, _) = aroon(&h, &h, 3);
         // windows [1,2,2] -> first max at 1, 1 bar ago -> (3-1)/3; [2,2,1] -> 2 bars ago
         same(&up, &[N, N, 200.0 / 3.0, 100.0 / 3.0]);
+    }
+
+    #[test]
+    fn ichimoku_midpoints_by_hand() {
+        let h = [3.0, 5.0, 4.0, N, 6.0, 7.0];
+        let l = [1.0, 2.0, 2.0, 3.0, 4.0, 5.0];
+        let c = [2.0; 6];
+        let o = ichimoku(&h, &l, &c, 2, 3, 1);
+        same(&o.tenkan, &[N, 3.0, 3.5, N, N, 5.5]);
+        same(&o.kijun, &[N, N, 3.0, N, N, N]);
+        same(&o.senkou_a, &[N, N, 3.25, N, N, N]);
+        same(&o.senkou_b, &[2.0, 3.5, 3.0, N, 5.0, 6.0]);
+        same(&o.chikou, &c);
     }
 
     #[test]

@@ -1,156 +1,17 @@
 //! Volatility indicators (and the two multi-purpose ones built on them: Bollinger Band Width
 //! and Squeeze Intensity), as the original KTRDR computes them (pandas `rolling(window=n,
 //! min_periods=n)` windows, sample standard deviation, its ATR being a plain moving average
-//! of the true range). Each is one pass over the input; rolling extremes use a monotonic deque.
+//! of the true range). The rolling windows and the EMA are the shared ones of `math`.
 
-use std::collections::VecDeque;
-
-use super::ema;
-
-/// A value the original's API would send as `null` (NaN or ±inf from a division by zero)
-/// becomes NaN.
-fn finite_or_nan(x: f64) -> f64 {
-    if x.is_finite() {
-        x
-    } else {
-        f64::NAN
-    }
-}
-
-/// Rolling mean and sample standard deviation (ddof = 1) over `n` values, as pandas'
-/// `rolling(n, min_periods=n).mean()` / `.std()`: NaN until `n` values are in the window;
-/// a NaN input poisons the windows that contain it. Sliding Welford updates (add one value,
-/// remove one) keep it O(len) and numerically stable; a window of `n` identical values gives
-/// exactly that value and a deviation of exactly 0 (pandas does the same). `n == 1` gives a
-/// NaN deviation (ddof = 1 over one value), as pandas.
-pub fn rolling_mean_std(x: &[f64], n: usize) -> (Vec<f64>, Vec<f64>) {
-    let len = x.len();
-    let (mut mean_out, mut std_out) = (vec![f64::NAN; len], vec![f64::NAN; len]);
-    if n == 0 {
-        return (mean_out, std_out);
-    }
-    let (mut count, mut mean, mut m2) = (0usize, 0.0f64, 0.0f64);
-    let mut nans = 0usize;
-    let mut same_run = 0usize;
-    for i in 0..len {
-        let v = x[i];
-        if v.is_nan() {
-            nans += 1;
-        } else {
-            count += 1;
-            let d = v - mean;
-            mean += d / count as f64;
-            m2 += d * (v - mean);
-        }
-        same_run = if i > 0 && v == x[i - 1] {
-            same_run + 1
-        } else {
-            1
-        };
-        if i >= n {
-            let old = x[i - n];
-            if old.is_nan() {
-                nans -= 1;
-            } else {
-                count -= 1;
-                if count == 0 {
-                    mean = 0.0;
-                    m2 = 0.0;
-                } else {
-                    let d = old - mean;
-                    mean -= d / count as f64;
-                    m2 -= d * (old - mean);
-                }
-            }
-        }
-        if i + 1 >= n && nans == 0 {
-            if same_run >= n {
-                mean_out[i] = v;
-                std_out[i] = if n > 1 { 0.0 } else { f64::NAN };
-            } else {
-                mean_out[i] = mean;
-                std_out[i] = if n > 1 {
-                    (m2.max(0.0) / (n - 1) as f64).sqrt()
-                } else {
-                    f64::NAN
-                };
-            }
-        }
-    }
-    (mean_out, std_out)
-}
-
-/// Rolling maximum (`want_max`) or minimum over `n` values with a monotonic deque: NaN until
-/// `n` values are in the window, and for any window holding a NaN.
-fn rolling_extreme(x: &[f64], n: usize, want_max: bool) -> Vec<f64> {
-    let len = x.len();
-    let mut out = vec![f64::NAN; len];
-    if n == 0 {
-        return out;
-    }
-    let mut dq: VecDeque<usize> = VecDeque::with_capacity(n + 1);
-    let mut last_nan: Option<usize> = None;
-    for i in 0..len {
-        let v = x[i];
-        if v.is_nan() {
-            last_nan = Some(i);
-        } else {
-            while let Some(&b) = dq.back() {
-                let keep = if want_max { x[b] > v } else { x[b] < v };
-                if keep {
-                    break;
-                }
-                dq.pop_back();
-            }
-            dq.push_back(i);
-        }
-        while let Some(&f) = dq.front() {
-            if f + n <= i {
-                dq.pop_front();
-            } else {
-                break;
-            }
-        }
-        if i + 1 >= n && last_nan.is_none_or(|j| j + n <= i) {
-            if let Some(&f) = dq.front() {
-                out[i] = x[f];
-            }
-        }
-    }
-    out
-}
-
-/// Rolling maximum over `n` values (pandas `rolling(n, min_periods=n).max()`).
-pub fn rolling_max(x: &[f64], n: usize) -> Vec<f64> {
-    rolling_extreme(x, n, true)
-}
-
-/// Rolling minimum over `n` values (pandas `rolling(n, min_periods=n).min()`).
-pub fn rolling_min(x: &[f64], n: usize) -> Vec<f64> {
-    rolling_extreme(x, n, false)
-}
-
-/// True range: max(high - low, |high - prev close|, |low - prev close|); the first bar's is
-/// its high - low (the original sets it so).
-pub fn true_range(high: &[f64], low: &[f64], close: &[f64]) -> Vec<f64> {
-    (0..high.len())
-        .map(|i| {
-            let hl = high[i] - low[i];
-            if i == 0 {
-                hl
-            } else {
-                let pc = close[i - 1];
-                hl.max((high[i] - pc).abs()).max((low[i] - pc).abs())
-            }
-        })
-        .collect()
-}
+use super::{
+    ema_span, finite_or_nan, rolling_max, rolling_mean, rolling_min, rolling_std, true_range,
+};
 
 /// Average true range as the original's `ATRIndicator` computes it: the SIMPLE moving average
 /// of the true range over `n` bars (`rolling(n, min_periods=n).mean()`, not Wilder's
 /// smoothing), the first bar's true range being its high - low. NaN for the first `n - 1` bars.
 pub fn atr_sma(high: &[f64], low: &[f64], close: &[f64], n: usize) -> Vec<f64> {
-    rolling_mean_std(&true_range(high, low, close), n).0
+    rolling_mean(&true_range(high, low, close), n, n)
 }
 
 /// Bollinger Bands (the original's `BollingerBandsIndicator`).
@@ -161,9 +22,10 @@ pub struct Bollinger {
 }
 
 /// Bollinger Bands: middle = rolling mean over `n`, upper/lower = middle ± `k` · rolling
-/// sample standard deviation (ddof 1) over the same window; NaN for the first `n - 1` bars.
+/// sample standard deviation (ddof 1) over the same window (pandas `rolling(n).mean()` and
+/// `.std()`); NaN for the first `n - 1` bars.
 pub fn bollinger_bands(x: &[f64], n: usize, k: f64) -> Bollinger {
-    let (middle, sd) = rolling_mean_std(x, n);
+    let (middle, sd) = (rolling_mean(x, n, n), rolling_std(x, n));
     let upper = middle.iter().zip(&sd).map(|(m, s)| m + k * s).collect();
     let lower = middle.iter().zip(&sd).map(|(m, s)| m - k * s).collect();
     Bollinger {
@@ -246,7 +108,7 @@ pub fn keltner(
     atr_period: usize,
     multiplier: f64,
 ) -> Keltner {
-    let middle = ema(close, period);
+    let middle = ema_span(close, period, false);
     let atr = atr_sma(high, low, close, atr_period);
     let len = close.len();
     let mut k = Keltner {
@@ -291,8 +153,11 @@ pub fn squeeze_intensity(
     kc_period: usize,
     kc_multiplier: f64,
 ) -> Vec<f64> {
-    let (mean, sd) = rolling_mean_std(x, bb_period);
-    let mid = ema(close, kc_period);
+    let (mean, sd) = (
+        rolling_mean(x, bb_period, bb_period),
+        rolling_std(x, bb_period),
+    );
+    let mid = ema_span(close, kc_period, false);
     let atr = atr_sma(high, low, close, SQUEEZE_KC_ATR_PERIOD);
     (0..close.len())
         .map(|i| {
@@ -320,41 +185,10 @@ pub fn squeeze_intensity(
 
 #[cfg(test)]
 mod tests {
+    use super::super::assert_close as close;
     use super::*;
 
     const N: f64 = f64::NAN;
-
-    fn close(a: &[f64], b: &[f64]) {
-        assert_eq!(a.len(), b.len(), "{a:?} vs {b:?}");
-        for (i, (x, y)) in a.iter().zip(b).enumerate() {
-            assert!(
-                (x.is_nan() && y.is_nan()) || (x - y).abs() < 1e-9,
-                "at {i}: {x} != {y} ({a:?} vs {b:?})"
-            );
-        }
-    }
-
-    #[test]
-    fn rolling_mean_std_by_hand() {
-        let (m, s) = rolling_mean_std(&[1.0, 2.0, 3.0, 5.0, 5.0, 5.0], 3);
-        close(&m, &[N, N, 2.0, 10.0 / 3.0, 13.0 / 3.0, 5.0]);
-        close(&s[..3], &[N, N, 1.0]);
-        assert!((s[3] - (7.0f64 / 3.0).sqrt()).abs() < 1e-12);
-        assert_eq!(s[5], 0.0);
-        let (m, _) = rolling_mean_std(&[1.0, N, 3.0, 4.0, 5.0], 2);
-        close(&m, &[N, N, N, 3.5, 4.5]);
-    }
-
-    #[test]
-    fn rolling_extremes_by_hand() {
-        let x = [3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0];
-        close(&rolling_max(&x, 3), &[N, N, 4.0, 4.0, 5.0, 9.0, 9.0, 9.0]);
-        close(&rolling_min(&x, 3), &[N, N, 1.0, 1.0, 1.0, 1.0, 2.0, 2.0]);
-        close(
-            &rolling_max(&[1.0, N, 3.0, 2.0, 1.0], 2),
-            &[N, N, N, 3.0, 2.0],
-        );
-    }
 
     #[test]
     fn atr_is_a_simple_average() {

@@ -1,172 +1,14 @@
 //! Volume indicators: OBV, VWAP, MFI, the Accumulation/Distribution line, Chaikin Money Flow,
 //! Volume Ratio and ktrdr's own volume SMA. Each follows the original's pandas choices (noted on
-//! each function); rolling sums and means are pandas' (NaN skipped, `min_periods`, compensated
-//! summation, exact results on runs of equal values).
+//! each function); rolling sums and means are pandas' ([`RollingWindow`]: NaN skipped,
+//! `min_periods`, compensated summation, exact results on runs of equal values).
 
-/// A rolling window's sum as pandas keeps it: NaN inputs are skipped, additions and removals
-/// are Kahan-compensated (separately), and a run of equal values gives exactly `value * count`.
-struct Window {
-    nobs: usize,
-    neg: usize,
-    sum: f64,
-    comp_add: f64,
-    comp_remove: f64,
-    same_run: usize,
-    prev: f64,
-}
+use std::borrow::Cow;
 
-impl Window {
-    fn new(first: f64) -> Self {
-        Self {
-            nobs: 0,
-            neg: 0,
-            sum: 0.0,
-            comp_add: 0.0,
-            comp_remove: 0.0,
-            same_run: 0,
-            prev: first,
-        }
-    }
-
-    fn add(&mut self, v: f64) {
-        if v.is_nan() {
-            return;
-        }
-        self.nobs += 1;
-        if v < 0.0 {
-            self.neg += 1;
-        }
-        let y = v - self.comp_add;
-        let t = self.sum + y;
-        self.comp_add = t - self.sum - y;
-        self.sum = t;
-        if v == self.prev {
-            self.same_run += 1;
-        } else {
-            self.same_run = 1;
-        }
-        self.prev = v;
-    }
-
-    fn remove(&mut self, v: f64) {
-        if v.is_nan() {
-            return;
-        }
-        self.nobs -= 1;
-        if v < 0.0 {
-            self.neg -= 1;
-        }
-        let y = -v - self.comp_remove;
-        let t = self.sum + y;
-        self.comp_remove = t - self.sum - y;
-        self.sum = t;
-    }
-
-    fn sum(&self, min_periods: usize) -> f64 {
-        if self.nobs == 0 && min_periods == 0 {
-            0.0
-        } else if self.nobs >= min_periods && self.nobs > 0 {
-            if self.same_run >= self.nobs {
-                self.prev * self.nobs as f64
-            } else {
-                self.sum
-            }
-        } else {
-            f64::NAN
-        }
-    }
-
-    fn mean(&self, min_periods: usize) -> f64 {
-        if self.nobs >= min_periods && self.nobs > 0 {
-            let m = self.sum / self.nobs as f64;
-            if self.same_run >= self.nobs {
-                self.prev
-            } else if self.neg == 0 && m < 0.0 || self.neg == self.nobs && m > 0.0 {
-                0.0
-            } else {
-                m
-            }
-        } else {
-            f64::NAN
-        }
-    }
-}
-
-/// Runs a pandas rolling window (`window` bars, `min_periods`) over `x`, reading each
-/// position with `read`.
-fn rolling(x: &[f64], window: usize, read: impl Fn(&Window) -> f64) -> Vec<f64> {
-    let window = window.max(1);
-    let mut out = Vec::with_capacity(x.len());
-    let Some(&first) = x.first() else {
-        return out;
-    };
-    let mut w = Window::new(first);
-    for i in 0..x.len() {
-        w.add(x[i]);
-        if i >= window {
-            w.remove(x[i - window]);
-        }
-        out.push(read(&w));
-    }
-    out
-}
-
-/// pandas `rolling(window, min_periods).sum()`.
-pub fn rolling_sum(x: &[f64], window: usize, min_periods: usize) -> Vec<f64> {
-    rolling(x, window, |w| w.sum(min_periods))
-}
-
-/// pandas `rolling(window, min_periods).mean()`.
-pub fn rolling_mean(x: &[f64], window: usize, min_periods: usize) -> Vec<f64> {
-    rolling(x, window, |w| w.mean(min_periods))
-}
-
-/// pandas `ewm(alpha=alpha, adjust=False).mean()` (`ignore_na=False`): starts at the first
-/// non-NaN value; a NaN input repeats the previous output and still ages the old weight.
-pub fn ewm_adjust_false(x: &[f64], alpha: f64) -> Vec<f64> {
-    let mut out = Vec::with_capacity(x.len());
-    let Some(&first) = x.first() else {
-        return out;
-    };
-    let old_factor = 1.0 - alpha;
-    let mut weighted = first;
-    let mut seen = !first.is_nan();
-    let mut old_wt = 1.0;
-    out.push(if seen { weighted } else { f64::NAN });
-    for &cur in &x[1..] {
-        let obs = !cur.is_nan();
-        seen |= obs;
-        if !weighted.is_nan() {
-            old_wt *= old_factor;
-            if obs {
-                if weighted != cur {
-                    weighted = (old_wt * weighted + alpha * cur) / (old_wt + alpha);
-                }
-                old_wt = 1.0;
-            }
-        } else if obs {
-            weighted = cur;
-        }
-        out.push(if seen { weighted } else { f64::NAN });
-    }
-    out
-}
-
-/// `a - a.shift(n)`.
-fn diff(a: &[f64], n: usize) -> Vec<f64> {
-    (0..a.len())
-        .map(|i| if i >= n { a[i] - a[i - n] } else { f64::NAN })
-        .collect()
-}
-
-/// Infinity (a division by zero in pandas) as NaN: the original's API sends both as null.
-fn finite(x: f64) -> f64 {
-    if x.is_finite() {
-        x
-    } else {
-        f64::NAN
-    }
-}
+use super::{
+    diff, ema_span, finite_or_nan, flag, pct_change_100, rolling_mean, rolling_windows,
+    RollingWindow,
+};
 
 /// On-Balance Volume: 0 at the first bar, then the previous value plus the bar's volume when
 /// the close rose, minus it when the close fell, unchanged when equal (or when either close
@@ -209,7 +51,13 @@ pub fn vwap(
             close[i]
         }
     };
-    let ratio = |a: f64, b: f64| if b == 0.0 { f64::NAN } else { finite(a / b) };
+    let ratio = |a: f64, b: f64| {
+        if b == 0.0 {
+            f64::NAN
+        } else {
+            finite_or_nan(a / b)
+        }
+    };
     let mut out = Vec::with_capacity(n);
     if n == 0 {
         return out;
@@ -231,16 +79,16 @@ pub fn vwap(
         }
         return out;
     }
-    let mut num = Window::new(price(0) * volume[0]);
-    let mut den = Window::new(volume[0]);
+    let mut num = RollingWindow::new(price(0) * volume[0]);
+    let mut den = RollingWindow::new(volume[0]);
     for i in 0..n {
-        num.add(price(i) * volume[i]);
-        den.add(volume[i]);
         if i >= period {
             let j = i - period;
             num.remove(price(j) * volume[j]);
             den.remove(volume[j]);
         }
+        num.add(price(i) * volume[i]);
+        den.add(volume[i]);
         out.push(ratio(num.sum(1), den.sum(1)));
     }
     out
@@ -285,17 +133,12 @@ pub fn mfi(high: &[f64], low: &[f64], close: &[f64], volume: &[f64], period: usi
     let mut out = Vec::with_capacity(n);
     out.push(f64::NAN);
     let (p1, n1) = flows(1);
-    let (mut pos, mut neg) = (Window::new(p1), Window::new(n1));
+    let (mut pos, mut neg) = (RollingWindow::new(p1), RollingWindow::new(n1));
     // Counts of bars in the window that add a non-zero flow, so the original's `== 0` tests
     // hold exactly (a rolling sum can leave rounding residue).
     let (mut pos_ct, mut neg_ct) = (0usize, 0usize);
     let nonzero = |v: f64| usize::from(v != 0.0 && !v.is_nan());
     for i in 1..n {
-        let (p, q) = flows(i);
-        pos.add(p);
-        neg.add(q);
-        pos_ct += nonzero(p);
-        neg_ct += nonzero(q);
         if i > period {
             let (p, q) = flows(i - period);
             pos.remove(p);
@@ -303,6 +146,11 @@ pub fn mfi(high: &[f64], low: &[f64], close: &[f64], volume: &[f64], period: usi
             pos_ct -= nonzero(p);
             neg_ct -= nonzero(q);
         }
+        let (p, q) = flows(i);
+        pos.add(p);
+        neg.add(q);
+        pos_ct += nonzero(p);
+        neg_ct += nonzero(q);
         out.push(if i < period {
             f64::NAN
         } else if neg_ct == 0 {
@@ -316,9 +164,10 @@ pub fn mfi(high: &[f64], low: &[f64], close: &[f64], volume: &[f64], period: usi
     out
 }
 
-/// Money flow multiplier ((C-L) - (H-C)) / (H-L), 0 where H == L (the original's rule).
-fn mf_multiplier(high: &[f64], low: &[f64], close: &[f64]) -> Vec<f64> {
-    (0..close.len())
+/// The money flow multiplier ((C-L) - (H-C)) / (H-L), 0 where H == L (the original's rule),
+/// and the money flow volume = multiplier * volume.
+fn money_flow(high: &[f64], low: &[f64], close: &[f64], volume: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let multiplier: Vec<f64> = (0..close.len())
         .map(|i| {
             let range = high[i] - low[i];
             if range == 0.0 {
@@ -327,7 +176,9 @@ fn mf_multiplier(high: &[f64], low: &[f64], close: &[f64]) -> Vec<f64> {
                 ((close[i] - low[i]) - (high[i] - close[i])) / range
             }
         })
-        .collect()
+        .collect();
+    let flow_volume = multiplier.iter().zip(volume).map(|(m, v)| m * v).collect();
+    (multiplier, flow_volume)
 }
 
 /// The A/D line's outputs, in the original's column order.
@@ -358,36 +209,31 @@ pub fn ad_line(
     volume: &[f64],
     smoothing: Option<usize>,
 ) -> AdLine {
-    let mf_multiplier = mf_multiplier(high, low, close);
-    let mf_volume: Vec<f64> = mf_multiplier
-        .iter()
-        .zip(volume)
-        .map(|(m, v)| m * v)
-        .collect();
+    let (mf_multiplier, mf_volume) = money_flow(high, low, close, volume);
     let line = cumsum(&mf_volume);
     let sma = smoothing.map(|p| rolling_mean(&line, p, p));
     // pct_change pads NaN forward before dividing (its default fill_method).
-    let mut padded = line.clone();
-    for i in 1..padded.len() {
-        if padded[i].is_nan() {
-            padded[i] = padded[i - 1];
-        }
-    }
-    let roc_10 = (0..line.len())
-        .map(|i| {
-            if i >= 10 {
-                finite((padded[i] / padded[i - 10] - 1.0) * 100.0)
-            } else {
-                f64::NAN
+    let padded: Cow<[f64]> = if line.iter().any(|v| v.is_nan()) {
+        let mut p = line.clone();
+        for i in 1..p.len() {
+            if p[i].is_nan() {
+                p[i] = p[i - 1];
             }
-        })
+        }
+        Cow::Owned(p)
+    } else {
+        Cow::Borrowed(&line)
+    };
+    let roc_10 = pct_change_100(&padded, 10)
+        .into_iter()
+        .map(finite_or_nan)
         .collect();
     let momentum_21 = diff(&line, 21);
     let avg = rolling_mean(&line, 50, 20);
     let relative_strength = line
         .iter()
         .zip(&avg)
-        .map(|(l, a)| finite((l / a - 1.0) * 100.0))
+        .map(|(l, a)| finite_or_nan((l / a - 1.0) * 100.0))
         .collect();
     AdLine {
         line,
@@ -421,24 +267,23 @@ pub struct Cmf {
 
 /// Chaikin Money Flow over `period` bars and the extra columns the original computes with it.
 pub fn cmf(high: &[f64], low: &[f64], close: &[f64], volume: &[f64], period: usize) -> Cmf {
-    let mf_multiplier = mf_multiplier(high, low, close);
-    let mf_volume: Vec<f64> = mf_multiplier
-        .iter()
-        .zip(volume)
-        .map(|(m, v)| m * v)
-        .collect();
-    let mfv_sum = rolling_sum(&mf_volume, period, period);
-    let vol_sum = rolling_sum(volume, period, period);
-    let cmf: Vec<f64> = mfv_sum
-        .iter()
-        .zip(&vol_sum)
-        .map(|(&a, &b)| if b == 0.0 { 0.0 } else { a / b })
+    let (mf_multiplier, mf_volume) = money_flow(high, low, close, volume);
+    let cmf: Vec<f64> = rolling_windows(&mf_volume, period)
+        .zip(rolling_windows(volume, period))
+        .map(|(a, b)| {
+            let (a, b) = (a.sum(period), b.sum(period));
+            if b == 0.0 {
+                0.0
+            } else {
+                a / b
+            }
+        })
         .collect();
     let momentum = diff(&cmf, 5);
-    let signal = ewm_adjust_false(&cmf, 2.0 / 10.0);
+    let signal = ema_span(&cmf, 9, false);
     let histogram = cmf.iter().zip(&signal).map(|(c, s)| c - s).collect();
-    let above_zero = cmf.iter().map(|&c| f64::from(u8::from(c > 0.0))).collect();
-    let below_zero = cmf.iter().map(|&c| f64::from(u8::from(c < 0.0))).collect();
+    let above_zero = cmf.iter().map(|&c| flag(c > 0.0)).collect();
+    let below_zero = cmf.iter().map(|&c| flag(c < 0.0)).collect();
     Cmf {
         cmf,
         mf_multiplier,
@@ -471,29 +316,6 @@ pub fn volume_sma(volume: &[f64], period: usize) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rolling_matches_direct_sums() {
-        let x = [1.0, 2.0, f64::NAN, 4.0, 5.0, 5.0, 5.0];
-        let s = rolling_sum(&x, 3, 2);
-        assert!(s[0].is_nan());
-        assert_eq!(s[1], 3.0);
-        assert_eq!(s[2], 3.0);
-        assert_eq!(s[3], 6.0);
-        assert_eq!(s[6], 15.0);
-        let m = rolling_mean(&x, 3, 3);
-        assert!(m[3].is_nan());
-        assert_eq!(m[5], 14.0 / 3.0);
-        assert_eq!(m[6], 5.0);
-    }
-
-    #[test]
-    fn ewm_starts_at_first_value() {
-        let e = ewm_adjust_false(&[f64::NAN, 2.0, 4.0], 0.5);
-        assert!(e[0].is_nan());
-        assert_eq!(e[1], 2.0);
-        assert_eq!(e[2], 3.0);
-    }
 
     #[test]
     fn obv_by_hand() {

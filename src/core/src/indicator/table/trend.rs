@@ -3,6 +3,7 @@
 //! (ADX with eight columns, Ichimoku `Ichimoku_9_26_52_26_*`, SuperTrend `SuperTrend_10_3.0`).
 
 use super::*;
+use crate::indicator::math;
 use crate::indicator::math::trend as m;
 
 fn period(p: &Params) -> usize {
@@ -71,7 +72,10 @@ pub(super) const SPECS: &[IndicatorSpec] = &[
         columns: |p| vec![format!("sma_{}", p.show("period"))],
         suffixes: &[""],
         min_bars: period,
-        compute: |p, bars| vec![m::sma(p.source(bars), period(p))],
+        compute: |p, bars| {
+            let n = period(p);
+            vec![math::rolling_mean(p.source(bars), n, n)]
+        },
     },
     IndicatorSpec {
         id: "ExponentialMovingAverage",
@@ -100,7 +104,7 @@ pub(super) const SPECS: &[IndicatorSpec] = &[
         columns: |p| vec![format!("ema_{}", p.show("period"))],
         suffixes: &[""],
         min_bars: period,
-        compute: |p, bars| vec![m::ema_span(p.source(bars), period(p), p.bool("adjust"))],
+        compute: |p, bars| vec![math::ema_span(p.source(bars), period(p), p.bool("adjust"))],
     },
     IndicatorSpec {
         id: "ZigZagIndicator",
