@@ -88,13 +88,40 @@ pub struct ServerSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OperationSettings {
-    /// Finished operations kept in memory.
+    /// Finished operations kept in the store (newest first); 0 = no limit.
     pub retention: usize,
+    /// Finished operations older than this many days are deleted; 0 = no limit.
+    pub retention_days: u64,
     /// Per-operation time limit in seconds; 0 means none.
     pub timeout_secs: u64,
+    /// The operation store: `sqlite://FILE`, `sqlite::memory:` or `postgres://...`; empty
+    /// means `operations.db` in the data folder.
+    pub database_url: String,
+    /// This backend's name in the store (a restarted backend marks the operations it left
+    /// running as interrupted); empty means this host's name and the data folder.
+    pub instance: String,
 }
 
 impl OperationSettings {
+    /// The store's URL for a backend whose data folder is `data_dir`.
+    pub fn store_url(&self, data_dir: &std::path::Path) -> String {
+        if self.database_url.is_empty() {
+            format!("sqlite://{}", data_dir.join("operations.db").display())
+        } else {
+            self.database_url.clone()
+        }
+    }
+
+    /// This backend's name in the store.
+    pub fn instance_name(&self, data_dir: &std::path::Path) -> String {
+        if !self.instance.is_empty() {
+            return self.instance.clone();
+        }
+        let host = ktrdr_actors::store::hostname();
+        let dir = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_owned());
+        format!("{host}:{}", dir.display())
+    }
+
     pub fn timeout(&self) -> Option<Duration> {
         (self.timeout_secs > 0).then(|| Duration::from_secs(self.timeout_secs))
     }
@@ -185,6 +212,18 @@ impl Settings {
             "KTRDR_OPERATION_RETENTION",
             "a whole number of operations",
         )?;
+        set_parsed(
+            &mut self.operations.retention_days,
+            get("KTRDR_OPERATION_RETENTION_DAYS"),
+            "KTRDR_OPERATION_RETENTION_DAYS",
+            "a whole number of days (0 = no limit)",
+        )?;
+        if let Some(v) = get("KTRDR_DATABASE_URL") {
+            self.operations.database_url = v.to_owned();
+        }
+        if let Some(v) = get("KTRDR_INSTANCE") {
+            self.operations.instance = v.to_owned();
+        }
         set_parsed(
             &mut self.operations.timeout_secs,
             get("KTRDR_OPERATION_TIMEOUT_SECS"),

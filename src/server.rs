@@ -10,7 +10,8 @@ use std::time::Duration;
 use actix::{Actor, Addr};
 use actix_web::{dev::ServerHandle, rt::task::JoinHandle, web, App, HttpServer};
 use ktrdr_actors::host_client::{HostClient, HostClientConfig};
-use ktrdr_actors::tracker::CancelAll;
+use ktrdr_actors::store::{Identity, OperationStore, Retention};
+use ktrdr_actors::tracker::{CancelAll, FlushStore};
 use ktrdr_actors::ProgressTracker;
 
 use crate::api::{self, AppState};
@@ -48,7 +49,28 @@ impl Backend {
     pub fn start(settings: Settings, listener: TcpListener) -> io::Result<Self> {
         let addr = listener.local_addr()?;
         let settings = Arc::new(settings);
-        let tracker = ProgressTracker::new(settings.operations.retention).start();
+        let ops = &settings.operations;
+        std::fs::create_dir_all(&settings.paths.data_dir).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot create {}: {e}", settings.paths.data_dir.display()),
+            )
+        })?;
+        let op_store = OperationStore::open(
+            &ops.store_url(&settings.paths.data_dir),
+            Identity::this_process(&ops.instance_name(&settings.paths.data_dir)),
+        )
+        .map_err(|e| io::Error::other(e.to_string()))?;
+        tracing::info!(
+            store = op_store.url(),
+            instance = op_store.owner(),
+            "operation store open"
+        );
+        let retention = Retention {
+            count: ops.retention,
+            days: ops.retention_days,
+        };
+        let tracker = ProgressTracker::with_store(op_store, retention).start();
         let store = BarStore::new(&settings.paths.data_dir);
         let host_client = |name: &str, service: &crate::config::HostServiceSettings| {
             let c = &settings.host_client;
@@ -130,6 +152,8 @@ impl Backend {
             .await
             .unwrap_or(0);
         tracing::info!(cancelled, "shutting down");
+        // Every change not yet written (progress, the cancels above) is in the store first.
+        let _ = self.tracker.send(FlushStore).await;
         self.handle.stop(true).await;
     }
 }

@@ -13,6 +13,8 @@
 //! - [`subscribers`]: per-subscriber delivery with coalescing, so a slow subscriber delays no one.
 //! - [`job`]: operation actors (cancel = stop the actor), the job trait, the progress reporter,
 //!   blocking work that the cancel waits for.
+//! - [`store`]: the durable operation store (SQLite by default, Postgres when configured) that
+//!   the tracker writes and reads; operation records only, nothing of any domain.
 //! - [`backoff`]: exponential backoff with jitter, the one retry schedule.
 //! - [`host_client`]: the HostServiceClient actor: pooled awc client, retries with backoff and
 //!   jitter, typed errors, health check and statistics.
@@ -22,6 +24,7 @@ pub mod events;
 pub mod host_client;
 pub mod job;
 pub mod operation;
+pub mod store;
 pub mod subscribers;
 pub mod tracker;
 

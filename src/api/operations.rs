@@ -31,6 +31,10 @@ struct ListQuery {
     limit: Option<String>,
     offset: Option<String>,
     active_only: Option<String>,
+    /// Created at or after (a date or an ISO 8601 date-time).
+    created_after: Option<String>,
+    /// Created before.
+    created_before: Option<String>,
 }
 
 impl ListQuery {
@@ -63,10 +67,17 @@ impl ListQuery {
             Some(v) => crate::config::parse_bool("active_only", v)
                 .map_err(|_| field("active_only", "must be true or false".into()))?,
         };
+        let when = |name: &str, v: &Option<String>| {
+            v.as_deref()
+                .map(|s| crate::http::json::parse_date(&format!("query -> {name}"), s))
+                .transpose()
+        };
         Ok(ListFilter {
             status,
             operation_type,
             active_only,
+            created_after: when("created_after", &self.created_after)?,
+            created_before: when("created_before", &self.created_before)?,
             limit: number("limit", &self.limit, DEFAULT_LIMIT, MAX_LIMIT)?,
             offset: number("offset", &self.offset, 0, usize::MAX)?,
         })

@@ -157,6 +157,7 @@ impl From<CancelError> for ApiError {
             CancelError::NotFound(_) => Self::NotFound(e.to_string()),
             CancelError::AlreadyFinished(..) => Self::InvalidState(e.to_string()),
             CancelError::TrackerGone => Self::Unavailable(e.to_string()),
+            CancelError::Elsewhere(..) => Self::Conflict(e.to_string()),
         }
     }
 }

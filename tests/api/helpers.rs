@@ -41,7 +41,10 @@ pub async fn within<T>(what: impl std::fmt::Display, fut: impl Future<Output = T
 
 /// The default settings, as a fresh environment gives them.
 pub fn test_settings() -> Settings {
-    Settings::from_env(&Default::default()).expect("defaults parse")
+    let mut s = Settings::from_env(&Default::default()).expect("defaults parse");
+    // Each backend its own operation store (tests that restart one set a file).
+    s.operations.database_url = "sqlite::memory:".into();
+    s
 }
 
 /// A backend running in this test's actix system.
@@ -206,6 +209,8 @@ pub fn spawn_bin(args: &[&str], env: &[(&str, &str)]) -> Proc {
         } else {
             Stdio::null()
         });
+    // Each backend its own operation store, unless the test names one.
+    cmd.env("KTRDR_DATABASE_URL", "sqlite::memory:");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -320,6 +325,12 @@ pub async fn get_json(url: &str) -> (u16, Value) {
 }
 
 /// `POST url` with a JSON body on any of the servers: status and JSON body.
+pub async fn delete_json(url: &str) -> (u16, Value) {
+    let mut res = awc::Client::default().delete(url).send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
 pub async fn post_json(url: &str, body: Value) -> (u16, Value) {
     let mut res = awc::Client::default()
         .post(url)
@@ -386,12 +397,13 @@ pub fn goog_source() -> tempfile::TempDir {
     dir
 }
 
-/// The names in a store folder but its lock folder: series files, temp files, kept files.
+/// The names in a store folder but its lock folder and the operation store: series files,
+/// temp files, kept files.
 pub fn store_files(dir: &std::path::Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
         .map(|d| {
             d.map(|e| e.unwrap().file_name().into_string().unwrap())
-                .filter(|n| n != ".locks")
+                .filter(|n| n != ".locks" && !n.starts_with("operations.db"))
                 .collect()
         })
         .unwrap_or_default();
@@ -404,4 +416,40 @@ pub fn assert_failed_with(op: &Value, needle: &str) {
     assert_eq!(op["status"], "failed", "{op}");
     let msg = op["error_message"].as_str().unwrap_or_default();
     assert!(msg.contains(needle), "expected {needle:?} in: {op}");
+}
+
+/// Writes `{symbol}_1h.csv` in `dir`: `hours` hourly bars from `t0`, every hour (a crypto
+/// calendar), prices cycling so each bar is recognisable.
+pub fn write_hourly_csv(
+    dir: &std::path::Path,
+    symbol: &str,
+    t0: chrono::DateTime<chrono::Utc>,
+    hours: i64,
+) {
+    let mut csv = String::from("datetime,open,high,low,close,volume\n");
+    for h in 0..hours {
+        let t = t0 + chrono::Duration::hours(h);
+        let p = 50.0 + (h % 40) as f64;
+        csv.push_str(&format!(
+            "{},{p},{},{},{},{}\n",
+            t.format("%Y-%m-%d %H:%M:%S"),
+            p + 1.0,
+            p - 1.0,
+            p + 0.25,
+            h + 1
+        ));
+    }
+    std::fs::write(dir.join(format!("{symbol}_1h.csv")), csv).unwrap();
+}
+
+/// Sends `signal` to a spawned process and waits (on a blocking thread) until it has exited.
+pub async fn kill_and_wait(mut proc: Proc, signal: i32) -> std::process::ExitStatus {
+    let pid = proc.child.id();
+    // SAFETY: a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(pid as i32, signal) }, 0);
+    let wait = actix_web::rt::task::spawn_blocking(move || proc.child.wait());
+    within(format!("process {pid} to exit"), wait)
+        .await
+        .unwrap()
+        .unwrap()
 }

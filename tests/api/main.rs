@@ -7,6 +7,7 @@ mod cli_models;
 mod compat;
 mod container;
 mod data;
+mod durable;
 mod host_client;
 mod ib_gateway;
 mod indicators;

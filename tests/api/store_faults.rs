@@ -295,21 +295,8 @@ async fn malformed_answer_fails_the_load() {
 async fn host_killed_mid_load_fails_honestly() {
     let src = tempfile::tempdir().unwrap();
     let t0 = utc("2022-01-01");
-    let mut csv = String::from("datetime,open,high,low,close,volume\n");
     let hours = 24 * 30 * 23;
-    for h in 0..hours {
-        let t = t0 + Duration::hours(h);
-        let p = 50.0 + (h % 40) as f64;
-        csv.push_str(&format!(
-            "{},{p},{},{},{},{}\n",
-            t.format("%Y-%m-%d %H:%M:%S"),
-            p + 1.0,
-            p - 1.0,
-            p + 0.25,
-            h + 1
-        ));
-    }
-    std::fs::write(src.path().join("KILL_1h.csv"), csv).unwrap();
+    crate::helpers::write_hourly_csv(src.path(), "KILL", t0, hours);
     let csv_dir = src.path().to_str().unwrap().to_owned();
     let host_args = |port: &str| {
         vec![

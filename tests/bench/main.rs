@@ -5,6 +5,7 @@
 mod cli;
 mod data;
 mod indicators;
+mod store;
 mod training;
 
 use std::sync::{Arc, Mutex};
@@ -51,8 +52,10 @@ pub(crate) async fn timed_cancel(client: &awc::Client, base: &str, id: &str) -> 
     ms
 }
 
+/// The backend as users run it: its operation store a SQLite file in its data folder.
 async fn backend() -> Backend {
-    let settings = Settings::from_env(&Default::default()).unwrap();
+    let mut settings = Settings::from_env(&Default::default()).unwrap();
+    settings.paths.data_dir = tempfile::tempdir().unwrap().keep();
     Backend::start(settings, server::bind("127.0.0.1", 0).unwrap()).unwrap()
 }
 
@@ -217,15 +220,23 @@ fn main() {
     actix_web::rt::System::new().block_on(async {
         println!("| benchmark | result | goal | notes |");
         println!("|---|---|---|---|");
-        // KTRDR_BENCH=indicators runs that group alone (while working on it).
-        if std::env::var("KTRDR_BENCH").as_deref() == Ok("indicators") {
-            indicators::every_indicator(1_000_000);
-            return;
+        // KTRDR_BENCH=indicators or =store runs that group alone (while working on it).
+        match std::env::var("KTRDR_BENCH").as_deref() {
+            Ok("indicators") => return indicators::every_indicator(1_000_000),
+            Ok("store") => {
+                cancel_latency(100).await;
+                progress_latency(1, 50).await;
+                store::progress_writes(1000, 2).await;
+                return store::list_from(100_000).await;
+            }
+            _ => {}
         }
         cancel_latency(100).await;
         for n in [1, 100, 1000] {
             progress_latency(n, 50).await;
         }
+        store::progress_writes(1000, 2).await;
+        store::list_from(100_000).await;
         pooled_vs_unpooled(2000).await;
         data::pipeline_throughput();
         indicators::every_indicator(1_000_000);

@@ -178,7 +178,12 @@ pub async fn throughput_and_overhead() {
     torch_reference(quiet);
 
     // What reporting costs the training thread: the time inside the observer's calls.
-    let tracker = ProgressTracker::new(10).start();
+    // With its store, as the backend runs it.
+    let tracker = ProgressTracker::with_store(
+        crate::store::sqlite_store("bench-training"),
+        ktrdr_actors::store::Retention::default(),
+    )
+    .start();
     let (mut without, mut with, mut spent) = (Vec::new(), Vec::new(), Duration::ZERO);
     // Alternating rounds, so drift of a shared machine hits both sides alike.
     for _ in 0..4 {

@@ -1,6 +1,7 @@
 //! The tracker's vocabulary: outcomes, filters, errors and messages.
 
 use actix::prelude::*;
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::events::{OperationEvent, StopOperation};
@@ -29,6 +30,10 @@ pub struct ListFilter {
     pub status: Option<OperationStatus>,
     pub operation_type: Option<OperationType>,
     pub active_only: bool,
+    /// Created at or after this time.
+    pub created_after: Option<DateTime<Utc>>,
+    /// Created before this time.
+    pub created_before: Option<DateTime<Utc>>,
     pub limit: usize,
     pub offset: usize,
 }
@@ -55,6 +60,9 @@ pub enum CancelError {
     /// The tracker went away before the operation stopped.
     #[error("operation tracker unavailable")]
     TrackerGone,
+    /// Another backend sharing the store runs it: cancel it there.
+    #[error("Operation {0} runs on another backend ({1}): cancel it there")]
+    Elsewhere(OperationId, String),
 }
 
 /// Why a subscription was refused.
@@ -150,3 +158,8 @@ pub struct Subscribe {
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Unsubscribe(pub SubscriberId);
+
+/// Writes every change not yet in the store and answers once it is written (shutdown).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct FlushStore;

@@ -4,10 +4,17 @@
 //! [`OperationEvent`] with a global sequence number, retains recent events for `since` replay,
 //! and delivers them to subscribers through [`crate::subscribers::Subscribers`], which coalesces
 //! per subscriber so that a slow one never holds up an operation or another subscriber.
+//!
+//! With an [`OperationStore`] it is also the store's one writer: registrations and endings are
+//! written at once, other changes (progress, metrics, warnings) at most every
+//! [`FLUSH_EVERY`]; lists, and records no longer in memory, come from the store, and memory
+//! keeps only the active operations and the [`FINISHED_IN_MEMORY`] newest finished ones.
 
 mod messages;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::future::Future;
+use std::time::Duration;
 
 use actix::prelude::*;
 use chrono::Utc;
@@ -15,6 +22,7 @@ use tokio::sync::oneshot;
 
 use crate::events::{EventKind, OperationEvent, StopOperation};
 use crate::operation::{OperationId, OperationRecord, OperationStatus};
+use crate::store::{OperationStore, Retention};
 use crate::subscribers::{SubscriberId, Subscribers};
 
 pub use messages::*;
@@ -25,6 +33,12 @@ const EVENTS_PER_ACTIVE_OPERATION: usize = 256;
 const EVENTS_PER_FINISHED_OPERATION: usize = 8;
 /// Events retained for the all-operations stream.
 const GLOBAL_EVENTS: usize = 4096;
+/// With a store: how often changes other than registration and ending are written.
+pub const FLUSH_EVERY: Duration = Duration::from_millis(250);
+/// With a store: finished operations kept in memory (the store keeps the rest).
+pub const FINISHED_IN_MEMORY: usize = 256;
+/// With a store: how often old records are pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(600);
 
 /// A bounded log of events: what was dropped is remembered by its last seq.
 #[derive(Default)]
@@ -86,10 +100,20 @@ pub struct ProgressTracker {
     /// Recent events of all operations.
     global: EventLog,
     subscribers: Subscribers,
+    /// Where records are kept across restarts, if anywhere.
+    store: Option<Durable>,
+}
+
+/// The tracker's side of the store.
+struct Durable {
+    store: OperationStore,
+    retention: Retention,
+    /// Operations changed since their last write.
+    dirty: HashSet<OperationId>,
 }
 
 impl ProgressTracker {
-    /// A tracker that keeps at most `retention` finished operations.
+    /// A tracker that keeps at most `retention` finished operations, in memory only.
     pub fn new(retention: usize) -> Self {
         Self {
             entries: HashMap::new(),
@@ -98,11 +122,61 @@ impl ProgressTracker {
             seq: 0,
             global: EventLog::default(),
             subscribers: Subscribers::default(),
+            store: None,
         }
     }
 
-    /// Records a change of `id` as an event and hands it to the subscribers.
-    fn emit(&mut self, id: &OperationId, ctx: &mut Context<Self>) {
+    /// A tracker that writes every operation to `store`, which keeps finished ones as
+    /// `retention` says. On start it marks the operations a stopped backend left running as
+    /// failed ([`crate::store::INTERRUPTED`]).
+    pub fn with_store(store: OperationStore, retention: Retention) -> Self {
+        Self {
+            store: Some(Durable {
+                store,
+                retention,
+                dirty: HashSet::new(),
+            }),
+            ..Self::new(FINISHED_IN_MEMORY)
+        }
+    }
+
+    /// Notes that `id` changed; `now` writes it (with every other pending change) at once.
+    fn changed(&mut self, id: &OperationId, now: bool) {
+        if let Some(d) = &mut self.store {
+            d.dirty.insert(id.clone());
+            if now {
+                // Sent now (in order); the future only reports a failed write.
+                actix::spawn(self.flush());
+            }
+        }
+    }
+
+    /// Sends every pending change to the store (in order: the store thread takes requests as
+    /// they are sent) and returns a future that resolves once they are written.
+    fn flush(&mut self) -> impl Future<Output = ()> + 'static {
+        let sent = self.store.as_mut().and_then(|d| {
+            if d.dirty.is_empty() {
+                return None;
+            }
+            let records: Vec<OperationRecord> = d
+                .dirty
+                .drain()
+                .filter_map(|id| self.entries.get(&id).map(|e| e.record.clone()))
+                .collect();
+            Some(d.store.send_upsert(records))
+        });
+        async move {
+            if let Some(rx) = sent {
+                if let Err(e) = rx.await {
+                    tracing::error!(error = %e, "operation store: write failed");
+                }
+            }
+        }
+    }
+
+    /// Records a change of `id` as an event and hands it to the subscribers; `write_now`:
+    /// a change the store gets at once (registration, start, end), not at the next flush.
+    fn emit(&mut self, id: &OperationId, write_now: bool, ctx: &mut Context<Self>) {
         let Some(entry) = self.entries.get_mut(id) else {
             return;
         };
@@ -117,6 +191,7 @@ impl ProgressTracker {
         entry.events.push(event.clone(), cap);
         self.global.push(event.clone(), GLOBAL_EVENTS);
         self.subscribers.publish(event, ctx);
+        self.changed(id, write_now);
     }
 
     fn snapshot(&self, entry: &Entry) -> OperationEvent {
@@ -187,13 +262,85 @@ impl ProgressTracker {
             let _ = waiter.send(entry.record.clone());
         }
         tracing::info!(operation_id = %id, status = %entry.record.status, "operation finished");
-        self.emit(id, ctx);
+        self.emit(id, true, ctx);
         self.enforce_retention();
     }
 }
 
 impl Actor for ProgressTracker {
     type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        let Some(d) = &self.store else {
+            return;
+        };
+        // Before any message: what a stopped backend left running is marked interrupted.
+        let (store, retention) = (d.store.clone(), d.retention);
+        ctx.wait(
+            async move {
+                match store.mark_interrupted(true).await {
+                    Ok(v) if !v.is_empty() => {
+                        for r in &v {
+                            tracing::warn!(operation_id = %r.operation_id, "{}", crate::store::INTERRUPTED);
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "operation store: cannot mark interrupted operations"),
+                }
+                prune(&store, retention).await;
+            }
+            .into_actor(self),
+        );
+        ctx.run_interval(FLUSH_EVERY, |act, ctx| {
+            ctx.spawn(act.flush().into_actor(act));
+        });
+        // A sign of life for the backends sharing the store, and a look for stopped ones.
+        ctx.run_interval(crate::store::HEARTBEAT_EVERY, |act, ctx| {
+            if let Some(d) = &act.store {
+                let store = d.store.clone();
+                ctx.spawn(
+                    async move {
+                        if let Err(e) = store.heartbeat().await {
+                            tracing::error!(error = %e, "operation store: heartbeat failed");
+                        }
+                    }
+                    .into_actor(act),
+                );
+            }
+        });
+        ctx.run_interval(crate::store::HEARTBEAT_STALE, |act, ctx| {
+            if let Some(d) = &act.store {
+                let store = d.store.clone();
+                ctx.spawn(
+                    async move {
+                        match store.mark_interrupted(false).await {
+                            Ok(v) => {
+                                for r in &v {
+                                    tracing::warn!(operation_id = %r.operation_id, "another backend stopped: {}", crate::store::INTERRUPTED);
+                                }
+                            }
+                            Err(e) => tracing::error!(error = %e, "operation store: cannot look for stopped backends"),
+                        }
+                    }
+                    .into_actor(act),
+                );
+            }
+        });
+        ctx.run_interval(PRUNE_EVERY, move |act, ctx| {
+            if let Some(d) = &act.store {
+                let (store, retention) = (d.store.clone(), d.retention);
+                ctx.spawn(async move { prune(&store, retention).await }.into_actor(act));
+            }
+        });
+    }
+}
+
+async fn prune(store: &OperationStore, retention: Retention) {
+    match store.prune(retention).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(deleted = n, "operation store: old records pruned"),
+        Err(e) => tracing::error!(error = %e, "operation store: pruning failed"),
+    }
 }
 
 impl Handler<RegisterOperation> for ProgressTracker {
@@ -210,7 +357,7 @@ impl Handler<RegisterOperation> for ProgressTracker {
                 waiters: Vec::new(),
             },
         );
-        self.emit(&id, ctx);
+        self.emit(&id, true, ctx);
     }
 }
 
@@ -221,7 +368,7 @@ impl Handler<MarkRunning> for ProgressTracker {
             if entry.record.status == OperationStatus::Pending {
                 entry.record.status = OperationStatus::Running;
                 entry.record.started_at = Some(Utc::now());
-                self.emit(&msg.0, ctx);
+                self.emit(&msg.0, true, ctx);
             }
         }
     }
@@ -233,7 +380,7 @@ impl Handler<UpdateProgress> for ProgressTracker {
         if let Some(entry) = self.entries.get_mut(&msg.id) {
             if !entry.record.status.is_terminal() {
                 entry.record.progress = msg.progress;
-                self.emit(&msg.id, ctx);
+                self.emit(&msg.id, false, ctx);
             }
         }
     }
@@ -245,6 +392,7 @@ impl Handler<SetMetrics> for ProgressTracker {
         // Metrics are not part of stream events; no event for them.
         if let Some(entry) = self.entries.get_mut(&msg.id) {
             entry.record.metrics = Some(msg.metrics);
+            self.changed(&msg.id, false);
         }
     }
 }
@@ -254,6 +402,7 @@ impl Handler<AddWarning> for ProgressTracker {
     fn handle(&mut self, msg: AddWarning, _ctx: &mut Context<Self>) {
         if let Some(entry) = self.entries.get_mut(&msg.id) {
             entry.record.warnings.push(msg.warning);
+            self.changed(&msg.id, false);
         }
     }
 }
@@ -266,16 +415,35 @@ impl Handler<FinishOperation> for ProgressTracker {
 }
 
 impl Handler<GetOperation> for ProgressTracker {
-    type Result = Option<OperationRecord>;
+    type Result = ResponseFuture<Option<OperationRecord>>;
     fn handle(&mut self, msg: GetOperation, _ctx: &mut Context<Self>) -> Self::Result {
-        self.entries.get(&msg.0).map(|e| e.record.clone())
+        if let Some(e) = self.entries.get(&msg.0) {
+            let record = e.record.clone();
+            return Box::pin(async move { Some(record) });
+        }
+        let store = self.store.as_ref().map(|d| d.store.clone());
+        Box::pin(async move { stored(store, msg.0).await.map(|s| s.record) })
     }
 }
 
-impl Handler<ListOperations> for ProgressTracker {
-    type Result = MessageResult<ListOperations>;
-    fn handle(&mut self, msg: ListOperations, _ctx: &mut Context<Self>) -> Self::Result {
-        let f = msg.0;
+/// A record no longer in memory, from the store (errors logged: an unreadable store reads as
+/// "not found").
+async fn stored(
+    store: Option<OperationStore>,
+    id: OperationId,
+) -> Option<crate::store::StoredOperation> {
+    match store?.get(id).await {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::error!(error = %e, "operation store: read failed");
+            None
+        }
+    }
+}
+
+impl ProgressTracker {
+    /// A page of the operations in memory (the tracker without a store).
+    fn list_in_memory(&self, f: &ListFilter) -> OperationList {
         let mut total_count = 0;
         let mut active_count = 0;
         let mut operations = Vec::new();
@@ -290,7 +458,9 @@ impl Handler<ListOperations> for ProgressTracker {
                 && f.operation_type
                     .as_ref()
                     .is_none_or(|t| *t == r.operation_type)
-                && (!f.active_only || active);
+                && (!f.active_only || active)
+                && f.created_after.is_none_or(|t| r.created_at >= t)
+                && f.created_before.is_none_or(|t| r.created_at < t);
             if matches {
                 if total_count >= f.offset && operations.len() < f.limit {
                     operations.push(r.clone());
@@ -298,10 +468,33 @@ impl Handler<ListOperations> for ProgressTracker {
                 total_count += 1;
             }
         }
-        MessageResult(OperationList {
+        OperationList {
             operations,
             total_count,
             active_count,
+        }
+    }
+}
+
+impl Handler<ListOperations> for ProgressTracker {
+    type Result = ResponseFuture<OperationList>;
+    fn handle(&mut self, msg: ListOperations, _ctx: &mut Context<Self>) -> Self::Result {
+        let Some(store) = self.store.as_ref().map(|d| d.store.clone()) else {
+            let list = self.list_in_memory(&msg.0);
+            return Box::pin(async move { list });
+        };
+        // Pending changes go first, so the store answers with them.
+        let written = self.flush();
+        let fallback = self.list_in_memory(&msg.0);
+        Box::pin(async move {
+            written.await;
+            match store.list(msg.0).await {
+                Ok(list) => list,
+                Err(e) => {
+                    tracing::error!(error = %e, "operation store: list failed; answering from memory");
+                    fallback
+                }
+            }
         })
     }
 }
@@ -311,7 +504,17 @@ impl Handler<CancelOperation> for ProgressTracker {
     fn handle(&mut self, msg: CancelOperation, ctx: &mut Context<Self>) -> Self::Result {
         let id = msg.id;
         let Some(entry) = self.entries.get_mut(&id) else {
-            return Box::pin(async move { Err(CancelError::NotFound(id)) });
+            // Not in memory: finished long ago, run by another backend, or unknown.
+            let store = self.store.as_ref().map(|d| d.store.clone());
+            return Box::pin(async move {
+                match stored(store, id.clone()).await {
+                    Some(s) if s.record.status.is_terminal() => {
+                        Err(CancelError::AlreadyFinished(id, s.record.status))
+                    }
+                    Some(s) => Err(CancelError::Elsewhere(id, s.owner)),
+                    None => Err(CancelError::NotFound(id)),
+                }
+            });
         };
         if entry.record.status.is_terminal() {
             let status = entry.record.status;
@@ -359,19 +562,30 @@ impl Handler<CancelAll> for ProgressTracker {
 }
 
 impl Handler<Subscribe> for ProgressTracker {
-    type Result = Result<SubscriberId, SubscribeError>;
+    type Result = ResponseActFuture<Self, Result<SubscriberId, SubscribeError>>;
     fn handle(&mut self, msg: Subscribe, ctx: &mut Context<Self>) -> Self::Result {
         let initial: Vec<OperationEvent> = match &msg.operation {
-            Some(id) => {
-                let entry = self
-                    .entries
-                    .get(id)
-                    .ok_or_else(|| SubscribeError::NotFound(id.clone()))?;
-                match msg.since.and_then(|since| entry.events.after(since)) {
+            Some(id) => match self.entries.get(id) {
+                Some(entry) => match msg.since.and_then(|since| entry.events.after(since)) {
                     Some(replay) => replay,
                     None => vec![self.snapshot(entry)],
+                },
+                None => {
+                    // Not in memory: a finished one from the store gets its final snapshot.
+                    let store = self.store.as_ref().map(|d| d.store.clone());
+                    let id = id.clone();
+                    return Box::pin(stored(store, id.clone()).into_actor(self).map(
+                        move |found, act, ctx| {
+                            let s = found.ok_or(SubscribeError::NotFound(id))?;
+                            let event =
+                                OperationEvent::new(EventKind::Snapshot, act.seq, &s.record);
+                            Ok(act
+                                .subscribers
+                                .add(msg.recipient, msg.operation, vec![event], ctx))
+                        },
+                    ));
                 }
-            }
+            },
             None => match msg.since.and_then(|since| self.global.after(since)) {
                 Some(replay) => replay,
                 None => self
@@ -383,9 +597,17 @@ impl Handler<Subscribe> for ProgressTracker {
                     .collect(),
             },
         };
-        Ok(self
+        let id = self
             .subscribers
-            .add(msg.recipient, msg.operation, initial, ctx))
+            .add(msg.recipient, msg.operation, initial, ctx);
+        Box::pin(actix::fut::ready(Ok(id)))
+    }
+}
+
+impl Handler<FlushStore> for ProgressTracker {
+    type Result = ResponseFuture<()>;
+    fn handle(&mut self, _: FlushStore, _ctx: &mut Context<Self>) -> Self::Result {
+        Box::pin(self.flush())
     }
 }
 
