@@ -22,11 +22,18 @@ use crate::operation::{OperationId, OperationRecord, OperationStatus};
 use crate::tracker::{ListFilter, OperationList};
 
 /// The schema, in order; a new version is a new entry (never edit an applied one).
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "operations",
-    include_str!("../migrations/0001_operations.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "operations",
+        include_str!("../migrations/0001_operations.sql"),
+    ),
+    (
+        2,
+        "list indexes",
+        include_str!("../migrations/0002_list_indexes.sql"),
+    ),
+];
 
 /// The error recorded on operations a stopped backend left running.
 pub const INTERRUPTED: &str = "interrupted: the backend stopped while it was running";
