@@ -40,6 +40,50 @@ pub struct Settings {
     pub training: TrainingSettings,
     pub ib_gateway: IbGatewaySettings,
     pub paths: PathSettings,
+    pub security: SecuritySettings,
+}
+
+/// Who may drive the servers (see `crate::http::guard`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecuritySettings {
+    /// The backend's API token (clients send `Authorization: Bearer ...`); empty: none.
+    pub api_token: String,
+    /// A file holding the API token (used when `api_token` is empty).
+    pub api_token_file: String,
+    /// The token between the backend and the host services; empty: none.
+    pub host_token: String,
+    pub host_token_file: String,
+    /// `Host` names accepted besides the loopback ones (DNS rebinding protection).
+    pub allowed_hosts: Vec<String>,
+    /// Web origins allowed to call the API (CORS) and open its websockets, besides its own.
+    pub allowed_origins: Vec<String>,
+}
+
+impl SecuritySettings {
+    fn token(value: &str, file: &str, name: &str) -> std::io::Result<Option<String>> {
+        if !value.is_empty() {
+            return Ok(Some(value.to_owned()));
+        }
+        if file.is_empty() {
+            return Ok(None);
+        }
+        let t = std::fs::read_to_string(file).map_err(|e| {
+            std::io::Error::new(e.kind(), format!("{name}: cannot read the token file: {e}"))
+        })?;
+        let t = t.trim().to_owned();
+        Ok((!t.is_empty()).then_some(t))
+    }
+
+    /// The backend's API token.
+    pub fn api_token(&self) -> std::io::Result<Option<String>> {
+        Self::token(&self.api_token, &self.api_token_file, "KTRDR_API_TOKEN_FILE")
+    }
+
+    /// The host services' token.
+    pub fn host_token(&self) -> std::io::Result<Option<String>> {
+        Self::token(&self.host_token, &self.host_token_file, "KTRDR_HOST_TOKEN_FILE")
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -52,6 +96,9 @@ pub struct IbGatewaySettings {
     pub request_timeout_secs: u64,
     /// Historical requests in flight at once.
     pub max_in_flight: usize,
+    /// IB's pacing windows (10 min, 15 s, 2 s) and the 60 s back-off after a violation,
+    /// times this: 1 is IB's own; tests scale them down.
+    pub pacing_scale: f64,
     /// Per-symbol contract overrides.
     #[serde(default)]
     pub symbols: std::collections::HashMap<String, ktrdr_core::ib::ContractOverride>,
@@ -193,6 +240,28 @@ impl Settings {
         let get = |name: &str| env.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
         if let Some(v) = get("KTRDR_HOST") {
             self.server.host = v.to_owned();
+        }
+        for (slot, name) in [
+            (&mut self.security.api_token, "KTRDR_API_TOKEN"),
+            (&mut self.security.api_token_file, "KTRDR_API_TOKEN_FILE"),
+            (&mut self.security.host_token, "KTRDR_HOST_TOKEN"),
+            (&mut self.security.host_token_file, "KTRDR_HOST_TOKEN_FILE"),
+        ] {
+            if let Some(v) = get(name) {
+                *slot = v.to_owned();
+            }
+        }
+        for (slot, name) in [
+            (&mut self.security.allowed_hosts, "KTRDR_ALLOWED_HOSTS"),
+            (&mut self.security.allowed_origins, "KTRDR_ALLOWED_ORIGINS"),
+        ] {
+            if let Some(v) = get(name) {
+                *slot = v
+                    .split(',')
+                    .map(|x| x.trim().to_owned())
+                    .filter(|x| !x.is_empty())
+                    .collect();
+            }
         }
         set_parsed(
             &mut self.server.port,

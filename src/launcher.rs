@@ -12,6 +12,7 @@ use std::time::Duration;
 use ktrdr_cli::{Listen, ProviderKind, ServerRole};
 
 use crate::config::Settings;
+use crate::http::guard::{Guard, Role};
 use crate::data::provider::BarProvider;
 use crate::hosts::ib::csv_provider::CsvProvider;
 use crate::{hosts, server};
@@ -80,7 +81,15 @@ async fn run_server(role: ServerRole, settings: Settings) -> std::io::Result<()>
                     Arc::new(hosts::ib::gateway::GatewayProvider::start(config))
                 }
             };
-            server::serve_app(&host, port, "IB host service", hosts::ib::app(provider)).await
+            let security = settings.security.clone();
+            server::serve_app(
+                &host,
+                port,
+                "IB host service",
+                move |addr| Guard::for_role(Role::IbHost, addr, &security),
+                hosts::ib::app(provider),
+            )
+            .await
         }
         ServerRole::TrainingHost(listen) => {
             let host = host_of(&listen, &settings);
@@ -89,10 +98,12 @@ async fn run_server(role: ServerRole, settings: Settings) -> std::io::Result<()>
                 &settings.paths.models_dir,
                 settings.training.max_sessions,
             );
+            let security = settings.security.clone();
             server::serve_app(
                 &host,
                 port,
                 "training host service",
+                move |addr| Guard::for_role(Role::TrainingHost, addr, &security),
                 hosts::training::app(state),
             )
             .await

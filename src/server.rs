@@ -4,10 +4,12 @@
 
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix::{Actor, Addr};
+use actix_web::middleware::from_fn;
 use actix_web::{dev::ServerHandle, rt::task::JoinHandle, web, App, HttpServer};
 use ktrdr_actors::host_client::{HostClient, HostClientConfig};
 use ktrdr_actors::store::{Identity, OperationStore, Retention};
@@ -20,6 +22,7 @@ use crate::data::manager::DataManager;
 use crate::data::source::BarSource;
 use crate::data::store::BarStore;
 use crate::hosts::ib::csv_provider::CsvProvider;
+use crate::http::guard::{Guard, Role};
 use crate::training::manager::TrainingManager;
 
 /// Binds `host:port` (0 = any free port).
@@ -39,6 +42,8 @@ pub fn announce(addr: SocketAddr) {
 pub struct Backend {
     pub addr: SocketAddr,
     pub tracker: Addr<ProgressTracker>,
+    /// The open websockets.
+    pub ws: Arc<crate::api::ws::WsRegistry>,
     pub handle: ServerHandle,
     /// The server's task; resolves when it stops.
     pub task: JoinHandle<io::Result<()>>,
@@ -72,9 +77,12 @@ impl Backend {
         };
         let tracker = ProgressTracker::with_store(op_store, retention).start();
         let store = BarStore::new(&settings.paths.data_dir);
+        let guard = Rc::new(Guard::for_role(Role::Backend, addr, &settings.security)?);
+        let host_token = settings.security.host_token()?;
         let host_client = |name: &str, service: &crate::config::HostServiceSettings| {
             let c = &settings.host_client;
             let mut config = HostClientConfig::new(name, &service.url);
+            config.token = host_token.clone();
             let secs = if service.timeout_secs > 0 {
                 service.timeout_secs
             } else {
@@ -119,7 +127,9 @@ impl Backend {
             settings.operations.timeout(),
         )
         .start();
+        let ws = Arc::new(crate::api::ws::WsRegistry::default());
         let state = web::Data::new(AppState {
+            ws: ws.clone(),
             tracker: tracker.clone(),
             data,
             training,
@@ -127,15 +137,24 @@ impl Backend {
             source,
             settings: settings.clone(),
         });
-        let server =
-            HttpServer::new(move || App::new().app_data(state.clone()).configure(api::configure))
-                .listen(listener)?
-                .disable_signals()
-                .shutdown_timeout(settings.server.shutdown_timeout_secs)
-                .run();
+        let guard = (*guard).clone();
+        let server = HttpServer::new(move || {
+            let g = Rc::new(guard.clone());
+            App::new()
+                .wrap(from_fn(move |req, next| {
+                    crate::http::guard::guard(g.clone(), req, next)
+                }))
+                .app_data(state.clone())
+                .configure(api::configure)
+        })
+        .listen(listener)?
+        .disable_signals()
+        .shutdown_timeout(settings.server.shutdown_timeout_secs)
+        .run();
         Ok(Self {
             addr,
             tracker,
+            ws,
             handle: server.handle(),
             task: actix_web::rt::spawn(server),
         })
@@ -152,8 +171,16 @@ impl Backend {
             .await
             .unwrap_or(0);
         tracing::info!(cancelled, "shutting down");
-        // Every change not yet written (progress, the cancels above) is in the store first.
+        // Every change not yet written (progress, the cancels above) is in the store first;
+        // the round trips also let the tracker hand the last events to the websockets.
         let _ = self.tracker.send(FlushStore).await;
+        let _ = self.tracker.send(FlushStore).await;
+        // Each websocket got its operation's last event; now a close frame (1001), so no
+        // client waits out the server's shutdown timeout for a dropped connection.
+        let left = self.ws.close_all(Duration::from_secs(2)).await;
+        if left > 0 {
+            tracing::warn!(left, "websockets still open after their close frame");
+        }
         self.handle.stop(true).await;
     }
 }
@@ -197,7 +224,8 @@ pub async fn serve(settings: Settings, host: &str, port: u16) -> io::Result<()> 
 }
 
 /// Spawns an app on `listener` in the current actix system (`workers` threads, no signal
-/// handling); returns the base URL and the server's handle.
+/// handling, no guard: tests of an in-process host); returns the base URL and the server's
+/// handle.
 pub fn spawn_app<F>(
     listener: TcpListener,
     workers: usize,
@@ -206,26 +234,53 @@ pub fn spawn_app<F>(
 where
     F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
 {
+    spawn_guarded_app(listener, workers, Guard::default(), factory)
+}
+
+/// [`spawn_app`] behind `guard` (token, `Host`, `Origin`, body types).
+pub fn spawn_guarded_app<F>(
+    listener: TcpListener,
+    workers: usize,
+    guard: Guard,
+    factory: F,
+) -> io::Result<(String, ServerHandle)>
+where
+    F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
+{
     let addr = listener.local_addr()?;
-    let server = HttpServer::new(move || App::new().configure(factory.clone()))
-        .workers(workers)
-        .listen(listener)?
-        .disable_signals()
-        .run();
+    let server = HttpServer::new(move || {
+        let g = Rc::new(guard.clone());
+        App::new()
+            .wrap(from_fn(move |req, next| {
+                crate::http::guard::guard(g.clone(), req, next)
+            }))
+            .configure(factory.clone())
+    })
+    .workers(workers)
+    .listen(listener)?
+    .disable_signals()
+    .run();
     let handle = server.handle();
     actix_web::rt::spawn(server);
     Ok((format!("http://{addr}"), handle))
 }
 
 /// Runs a host-service app until a signal.
-pub async fn serve_app<F>(host: &str, port: u16, name: &str, factory: F) -> io::Result<()>
+pub async fn serve_app<F>(
+    host: &str,
+    port: u16,
+    name: &str,
+    guard: impl FnOnce(SocketAddr) -> io::Result<Guard>,
+    factory: F,
+) -> io::Result<()>
 where
     F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
 {
     let listener = bind(host, port)?;
     let addr = listener.local_addr()?;
+    let guard = guard(addr)?;
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let (_, handle) = spawn_app(listener, workers, factory)?;
+    let (_, handle) = spawn_guarded_app(listener, workers, guard, factory)?;
     announce(addr);
     tracing::info!(%addr, "{name} started");
     shutdown_signal().await;

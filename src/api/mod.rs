@@ -37,6 +37,8 @@ pub struct AppState {
     /// Where loads get bars (the IB host service or an in-process provider), for `/ib/...`.
     pub source: BarSource,
     pub settings: Arc<Settings>,
+    /// The open websockets (closed first on shutdown).
+    pub ws: Arc<ws::WsRegistry>,
 }
 
 /// Mounts every route under `/api/v1`, with envelope errors for bad queries, paths and

@@ -7,6 +7,8 @@
 //! lets the tracker coalesce for a slow client. A single-operation stream closes (1000) after the
 //! operation's final event; an unknown operation closes with 1008 and the reason.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
@@ -24,6 +26,44 @@ use crate::http::error::ApiError;
 const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(5);
 /// A client silent this long (no pong, no message) is disconnected.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The open websockets, so a shutdown can close each one (1001) before the server stops.
+#[derive(Debug, Default)]
+pub struct WsRegistry {
+    sessions: std::sync::Mutex<Vec<Addr<WsSession>>>,
+    open: AtomicUsize,
+    changed: tokio::sync::Notify,
+}
+
+/// Tells a session to close for the server's shutdown. A mailbox message, so it comes after
+/// the events the tracker already sent it (the last ones of its operations).
+#[derive(Message)]
+#[rtype(result = "()")]
+struct CloseForShutdown;
+
+impl WsRegistry {
+    /// Sends every open websocket a close frame (1001, "server shutdown") after what it was
+    /// already sent, and waits until they have all closed, at most `limit`; returns how many
+    /// were still open then.
+    pub async fn close_all(&self, limit: Duration) -> usize {
+        let sessions: Vec<Addr<WsSession>> =
+            self.sessions.lock().expect("lock").drain(..).collect();
+        for s in sessions {
+            s.do_send(CloseForShutdown);
+        }
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let changed = self.changed.notified();
+            let open = self.open.load(Ordering::SeqCst);
+            if open == 0 {
+                return 0;
+            }
+            if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                return self.open.load(Ordering::SeqCst);
+            }
+        }
+    }
+}
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/operations/{id}/ws", web::get().to(one))
@@ -94,13 +134,14 @@ fn start(
             since,
             subscription: None,
             last_heard: Instant::now(),
+            registry: state.ws.clone(),
         }
     });
     Ok(response)
 }
 
 /// One websocket connection (see the module docs).
-struct WsSession {
+pub struct WsSession {
     session: Session,
     tracker: Addr<ProgressTracker>,
     target: Target,
@@ -108,6 +149,7 @@ struct WsSession {
     subscription: Option<SubscriberId>,
     /// Last time the client said anything (pong included).
     last_heard: Instant,
+    registry: Arc<WsRegistry>,
 }
 
 impl WsSession {
@@ -131,6 +173,12 @@ impl Actor for WsSession {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
+        self.registry.open.fetch_add(1, Ordering::SeqCst);
+        self.registry
+            .sessions
+            .lock()
+            .expect("lock")
+            .push(ctx.address());
         ctx.run_interval(HEARTBEAT_INTERVAL, |act, ctx| {
             if act.last_heard.elapsed() > CLIENT_TIMEOUT {
                 act.close(ctx, CloseCode::Away, "heartbeat timeout".into());
@@ -168,6 +216,15 @@ impl Actor for WsSession {
         if let Some(id) = self.subscription.take() {
             self.tracker.do_send(Unsubscribe(id));
         }
+        self.registry.open.fetch_sub(1, Ordering::SeqCst);
+        self.registry.changed.notify_waiters();
+    }
+}
+
+impl Handler<CloseForShutdown> for WsSession {
+    type Result = ();
+    fn handle(&mut self, _: CloseForShutdown, ctx: &mut Context<Self>) {
+        self.close(ctx, CloseCode::Away, "server shutdown".into());
     }
 }
 

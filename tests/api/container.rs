@@ -49,7 +49,17 @@ fn compose_names_the_three_services_with_health_checks() {
             Some(format!("http://127.0.0.1:{port}{health}").as_str()),
             "{name}"
         );
+        // Listening on 0.0.0.0 in its container, each service needs its token (and compose
+        // refuses to start without it: `${VAR:?...}`).
+        let token = if role == "serve" { "KTRDR_API_TOKEN" } else { "KTRDR_HOST_TOKEN" };
+        assert!(
+            s["environment"][token]
+                .as_str()
+                .is_some_and(|v| v.starts_with(&format!("${{{token}:?"))),
+            "{name} must require {token}"
+        );
     }
+    assert!(services["backend"]["environment"]["KTRDR_HOST_TOKEN"].is_string());
     // The backend waits for healthy host services and is wired to them.
     let b = &services["backend"];
     for dep in ["ib-host", "training-host"] {

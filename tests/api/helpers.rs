@@ -291,10 +291,16 @@ impl TestApp {
 
 /// Runs the real `ktrdr` binary (without `KTRDR_API_URL`) to its end, off the test's thread.
 pub async fn run_ktrdr(args: Vec<String>) -> std::process::Output {
+    run_ktrdr_with(args, &[]).await
+}
+
+/// [`run_ktrdr`] with these environment variables.
+pub async fn run_ktrdr_with(args: Vec<String>, env: &[(&str, &str)]) -> std::process::Output {
     let what = format!("`ktrdr {}` to exit", args.join(" "));
     let child = Command::new(env!("CARGO_BIN_EXE_ktrdr"))
         .args(&args)
         .env_remove("KTRDR_API_URL")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -13,6 +13,7 @@ mod ib_gateway;
 mod indicators;
 mod operations;
 mod processes;
+mod security;
 mod store_faults;
 mod training;
 mod websocket;

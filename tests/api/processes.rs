@@ -107,3 +107,33 @@ fn only_the_server_binary_links_libtorch() {
     assert!(server.contains("libtorch_cpu.so"), "{server}");
     assert!(server.contains("libtorch_cuda.so"), "{server}");
 }
+
+/// SIGTERM with a client on the all-operations stream: it gets the running operation's
+/// `cancelled` event, then a close frame (1001, "server shutdown"), not a dropped connection.
+#[actix_web::test]
+async fn shutdown_closes_websockets_with_1001() {
+    let p = spawn_bin(&["serve", "--port", "0"], &[]);
+    let (_, res) = crate::helpers::post_json(
+        &format!("{}/api/v1/dummy/start", p.base),
+        serde_json::json!({"duration_seconds": 60, "steps": 60}),
+    )
+    .await;
+    let id = res["data"]["operation_id"].as_str().unwrap().to_owned();
+    let url = format!("{}/api/v1/ws/operations", p.base).replacen("http", "ws", 1);
+    let (_, framed) = awc::Client::default().ws(url).connect().await.unwrap();
+    let mut ws = WsClient::from(framed);
+    let first = ws.event().await;
+    assert_eq!(first["operation"]["operation_id"], id.as_str(), "{first}");
+    let exited = actix_web::rt::spawn(crate::helpers::kill_and_wait(p, libc::SIGTERM));
+    let (events, close) = ws.until_closed().await;
+    let close = close.expect("a close frame");
+    assert_eq!(close.code, awc::ws::CloseCode::Away, "{close:?}");
+    assert_eq!(close.description.as_deref(), Some("server shutdown"));
+    assert!(
+        events
+            .iter()
+            .any(|e| e["type"] == "cancelled" && e["operation"]["operation_id"] == id.as_str()),
+        "{events:?}"
+    );
+    assert!(exited.await.unwrap().success());
+}

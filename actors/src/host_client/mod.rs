@@ -46,6 +46,8 @@ pub struct HostClientConfig {
     pub connection_limit: usize,
     /// How long an idle connection is kept for reuse.
     pub keep_alive: Duration,
+    /// Sent as `Authorization: Bearer ...` on every request, when the service wants one.
+    pub token: Option<String>,
 }
 
 impl HostClientConfig {
@@ -60,6 +62,7 @@ impl HostClientConfig {
             backoff_max: Duration::from_secs(5),
             connection_limit: 32,
             keep_alive: Duration::from_secs(30),
+            token: None,
         }
     }
 }
@@ -139,11 +142,14 @@ impl HostServiceClient {
         } else {
             connector.conn_keep_alive(config.keep_alive)
         };
-        let client = awc::Client::builder()
+        let mut builder = awc::Client::builder()
             .connector(connector)
             .timeout(config.timeout)
-            .disable_redirects()
-            .finish();
+            .disable_redirects();
+        if let Some(token) = &config.token {
+            builder = builder.bearer_auth(token);
+        }
+        let client = builder.finish();
         Self {
             config,
             client,

@@ -297,6 +297,20 @@ impl CliError {
     }
 }
 
+/// The backend's API token, from the environment.
+fn api_token() -> Option<String> {
+    let from = |v: String| Some(v.trim().to_owned()).filter(|t| !t.is_empty());
+    std::env::var("KTRDR_API_TOKEN")
+        .ok()
+        .and_then(from)
+        .or_else(|| {
+            std::env::var("KTRDR_API_TOKEN_FILE")
+                .ok()
+                .and_then(|f| std::fs::read_to_string(f.trim()).ok())
+                .and_then(from)
+        })
+}
+
 /// One pooled HTTP client for the whole command.
 pub struct Client {
     base: String,
@@ -304,12 +318,16 @@ pub struct Client {
 }
 
 impl Client {
+    /// A client of the backend at `base`; it sends the API token from `KTRDR_API_TOKEN` (or
+    /// the file `KTRDR_API_TOKEN_FILE` names) when there is one.
     pub fn new(base: &str) -> Self {
+        let mut builder = awc::Client::builder().timeout(Duration::from_secs(30));
+        if let Some(token) = api_token() {
+            builder = builder.bearer_auth(token);
+        }
         Self {
             base: base.trim_end_matches('/').to_owned(),
-            http: awc::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .finish(),
+            http: builder.finish(),
         }
     }
 
