@@ -77,12 +77,20 @@ impl SecuritySettings {
 
     /// The backend's API token.
     pub fn api_token(&self) -> std::io::Result<Option<String>> {
-        Self::token(&self.api_token, &self.api_token_file, "KTRDR_API_TOKEN_FILE")
+        Self::token(
+            &self.api_token,
+            &self.api_token_file,
+            "KTRDR_API_TOKEN_FILE",
+        )
     }
 
     /// The host services' token.
     pub fn host_token(&self) -> std::io::Result<Option<String>> {
-        Self::token(&self.host_token, &self.host_token_file, "KTRDR_HOST_TOKEN_FILE")
+        Self::token(
+            &self.host_token,
+            &self.host_token_file,
+            "KTRDR_HOST_TOKEN_FILE",
+        )
     }
 }
 
