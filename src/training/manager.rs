@@ -102,9 +102,13 @@ impl Handler<StartTraining> for TrainingManager {
         let mut params = Map::new();
         for (k, v) in [
             ("strategy_name", json!(s.name)),
+            // The file's name only: paths of this machine stay out of API answers.
             (
                 "strategy_path",
-                json!(req.strategy_path.display().to_string()),
+                json!(req
+                    .strategy_path
+                    .file_name()
+                    .map(|f| f.to_string_lossy().into_owned())),
             ),
             ("training_type", json!("mlp")),
             ("symbols", json!(symbols)),

@@ -2,7 +2,7 @@
 //! training and the training host. Blocking: call it on a blocking thread.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::{json, Value};
 
@@ -138,9 +138,10 @@ pub fn run(input: RunInput, obs: &mut dyn Observer) -> Result<Value, TrainError>
         },
     )
     .map_err(|e| TrainError::Failed(e.to_string()))?;
-    obs.stage(&format!("Model saved to {}", path_string(&path)));
+    let shown = storage::relative(&input.models_dir, &path);
+    obs.stage(&format!("Model saved to {shown}"));
     Ok(json!({
-        "model_path": path_string(&path),
+        "model_path": shown,
         "training_metrics": training_metrics,
         "test_metrics": test,
         "model_info": model_info,
@@ -155,8 +156,4 @@ pub fn run(input: RunInput, obs: &mut dyn Observer) -> Result<Value, TrainError>
         },
         "resource_usage": { "training_mode": input.mode },
     }))
-}
-
-fn path_string(p: &Path) -> String {
-    p.display().to_string()
 }

@@ -210,6 +210,18 @@ impl StoredModel {
 
 /// Every complete model folder's `metadata.json` (with its path), newest version last per
 /// strategy and timeframe.
+/// A model folder as API answers name it: relative to the models folder
+/// (`neuro_mean_reversion/1d_v2`), never a path of this machine.
+pub fn relative(models_dir: &Path, folder: &Path) -> String {
+    folder
+        .strip_prefix(models_dir)
+        .unwrap_or(folder)
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 pub fn list(models_dir: &Path) -> Vec<Value> {
     let mut out = Vec::new();
     let Ok(strategies) = fs::read_dir(models_dir) else {
@@ -247,7 +259,7 @@ pub fn list(models_dir: &Path) -> Vec<Value> {
         let Ok(mut meta) = serde_json::from_str::<Value>(&text) else {
             continue;
         };
-        meta["model_path"] = json!(d.display().to_string());
+        meta["model_path"] = json!(relative(models_dir, &d));
         out.push(meta);
     }
     out

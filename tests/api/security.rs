@@ -292,3 +292,46 @@ fn no_listening_beyond_loopback_without_a_token() {
     );
     assert!(p.base.starts_with("http://0.0.0.0:"), "{}", p.base);
 }
+
+/// Answers name things (strategy, series, model) but no path of the machine: a training's
+/// record and result, the models list, strategies, and error answers.
+#[actix_web::test]
+async fn answers_carry_no_machine_paths() {
+    let project = crate::training::Project::new(crate::training::FEW_EPOCHS);
+    let app = spawn_app_with(project.settings()).await;
+    let (_, res) = app
+        .post(
+            "/trainings/start",
+            json!({"strategy_name": "neuro_mean_reversion", "symbols": ["GOOG"], "timeframes": ["1d"]}),
+        )
+        .await;
+    let id = res["task_id"].as_str().unwrap().to_owned();
+    assert_eq!(app.wait_for(&id).await["status"], "completed");
+    let root = project.path("");
+    let root = root.to_str().unwrap().trim_end_matches('/');
+    let mut answers = vec![
+        app.get(&format!("/operations/{id}")).await.1,
+        app.get("/models").await.1,
+        app.get("/strategies/").await.1,
+        app.get("/strategies/neuro_mean_reversion").await.1,
+        app.get("/strategies/nope").await.1,
+        app.get("/data/NOPE/1d").await.1,
+        app.post("/trainings/start", json!({"strategy_name": "nope"}))
+            .await
+            .1,
+    ];
+    answers.push(app.get("/operations").await.1);
+    for a in &answers {
+        let text = a.to_string();
+        assert!(!text.contains(root), "a path of the machine in {text}");
+    }
+    let op = &answers[0]["data"];
+    assert_eq!(
+        op["result_summary"]["model_path"],
+        "neuro_mean_reversion/1d_v1"
+    );
+    assert_eq!(
+        op["metadata"]["parameters"]["strategy_path"],
+        "neuro_mean_reversion.yaml"
+    );
+}
