@@ -117,6 +117,8 @@ pub struct IbGatewaySettings {
 pub struct TrainingSettings {
     /// Sessions the training host runs at once; more are refused with 503.
     pub max_sessions: usize,
+    /// Largest run the training host accepts, in MB (bigger requests: 413, unread).
+    pub max_request_mb: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -382,6 +384,12 @@ impl Settings {
             "a whole number of sessions from 1",
         )?;
         self.training.max_sessions = self.training.max_sessions.max(1);
+        set_parsed(
+            &mut self.training.max_request_mb,
+            get("KTRDR_TRAINING_MAX_REQUEST_MB"),
+            "KTRDR_TRAINING_MAX_REQUEST_MB",
+            "a whole number of megabytes",
+        )?;
         if let Some(v) = get("KTRDR_CSV_DIR") {
             self.data.csv_dir = PathBuf::from(v);
         }

@@ -97,7 +97,8 @@ async fn run_server(role: ServerRole, settings: Settings) -> std::io::Result<()>
             let state = hosts::training::TrainingHost::new(
                 &settings.paths.models_dir,
                 settings.training.max_sessions,
-            );
+            )
+            .with_max_start_bytes(settings.training.max_request_mb.saturating_mul(1024 * 1024));
             let security = settings.security.clone();
             server::serve_app(
                 &host,

@@ -545,3 +545,27 @@ async fn training_host_takes_only_run_frames() {
         "{body}"
     );
 }
+
+/// A run bigger than the host's limit is refused (413) without being read into memory.
+#[actix_web::test]
+async fn training_host_refuses_a_body_over_its_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let (host_url, _handle) = server::spawn_app(
+        server::bind("127.0.0.1", 0).unwrap(),
+        1,
+        training_host(TrainingHost::new(dir.path(), 1).with_max_start_bytes(64 * 1024)),
+    )
+    .unwrap();
+    let res = awc::Client::default()
+        .post(format!("{host_url}/training/start"))
+        .insert_header((
+            "content-type",
+            ktrdr_core::protocol::training::RUN_CONTENT_TYPE,
+        ))
+        .send_body(vec![0u8; 256 * 1024])
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+    let (_, health) = get_json(&format!("{host_url}/health")).await;
+    assert_eq!(health["active_sessions"], 0);
+}

@@ -35,8 +35,9 @@ use crate::training::progress::ProgressObserver;
 use ktrdr_core::strategy::Strategy;
 use ktrdr_core::timeframe::{Symbol, Timeframe};
 
-/// Largest `POST /training/start` body (bars of every series of the run).
-const MAX_START_BYTES: usize = 512 * 1024 * 1024;
+/// Largest `POST /training/start` body by default: a run frame carries its bars as Parquet
+/// (1M one-minute bars are about 3 MB), so 64 MB is many series of years of minutes.
+pub const DEFAULT_MAX_START_BYTES: usize = 64 * 1024 * 1024;
 /// Finished sessions kept for status queries.
 const KEEP_FINISHED: usize = 100;
 
@@ -70,6 +71,7 @@ pub struct TrainingHost {
     models_dir: PathBuf,
     max_sessions: usize,
     sessions: Mutex<HashMap<String, Arc<Session>>>,
+    max_start_bytes: usize,
 }
 
 impl TrainingHost {
@@ -79,7 +81,15 @@ impl TrainingHost {
             models_dir: models_dir.into(),
             max_sessions: max_sessions.max(1),
             sessions: Mutex::new(HashMap::new()),
+            max_start_bytes: DEFAULT_MAX_START_BYTES,
         }
+    }
+
+    /// The largest `POST /training/start` body this host reads (bigger ones are refused with
+    /// 413 before they are read into memory).
+    pub fn with_max_start_bytes(mut self, bytes: usize) -> Self {
+        self.max_start_bytes = bytes.max(1024);
+        self
     }
 
     fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Session>>> {
@@ -101,8 +111,9 @@ pub fn app(host: TrainingHost) -> impl Fn(&mut web::ServiceConfig) + Send + Clon
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<TrainingHost>) {
+    let limit = state.max_start_bytes;
     cfg.app_data(state)
-        .app_data(web::PayloadConfig::new(MAX_START_BYTES))
+        .app_data(web::PayloadConfig::new(limit))
         .route("/health", web::get().to(health))
         .route("/training/start", web::post().to(start))
         .route("/training/status/{id}", web::get().to(status))
