@@ -16,7 +16,7 @@ use chrono::DateTime;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::indicators::{nullable, resolve, spaced, stored_window};
+use super::indicators::{nullable, resolve, series_request, spaced, stored_window};
 use super::AppState;
 use crate::http::error::ApiError;
 use crate::http::json::{parse_field, ValidJson};
@@ -350,14 +350,7 @@ async fn data_columns(
     state: web::Data<AppState>,
     ValidJson(body): ValidJson<DataBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let symbol: Symbol = parse_field("body -> symbol", &body.symbol)?;
-    let tf: Timeframe = parse_field("body -> timeframe", &body.timeframe)?;
-    if body.indicators.is_empty() {
-        return Err(ApiError::field(
-            "body -> indicators",
-            "must name at least one indicator",
-        ));
-    }
+    let (symbol, tf) = series_request(&body.symbol, &body.timeframe, body.indicators.len())?;
     for (i, ind) in body.indicators.iter().enumerate() {
         table(&ind.name)?;
         if let Some(c) = &ind.source_column {

@@ -225,6 +225,24 @@ pub fn resolve(
     Ok((spec, params))
 }
 
+/// The symbol and timeframe of a request over a stored series, which must name at least one
+/// indicator (`count`).
+pub fn series_request(
+    symbol: &str,
+    timeframe: &str,
+    count: usize,
+) -> Result<(Symbol, Timeframe), ApiError> {
+    let symbol: Symbol = parse_field("body -> symbol", symbol)?;
+    let tf: Timeframe = parse_field("body -> timeframe", timeframe)?;
+    if count == 0 {
+        return Err(ApiError::field(
+            "body -> indicators",
+            "must name at least one indicator",
+        ));
+    }
+    Ok((symbol, tf))
+}
+
 /// The original writes dates in these answers as `2004-08-19 00:00:00` (naive UTC).
 pub fn spaced(t: i64) -> String {
     DateTime::from_timestamp_millis(t)
@@ -283,14 +301,7 @@ async fn calculate(
     query: web::Query<PageQuery>,
     ValidJson(body): ValidJson<CalculateBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let symbol: Symbol = parse_field("body -> symbol", &body.symbol)?;
-    let tf: Timeframe = parse_field("body -> timeframe", &body.timeframe)?;
-    if body.indicators.is_empty() {
-        return Err(ApiError::field(
-            "body -> indicators",
-            "must name at least one indicator",
-        ));
-    }
+    let (symbol, tf) = series_request(&body.symbol, &body.timeframe, body.indicators.len())?;
     if query.page == 0 {
         return Err(ApiError::field("query -> page", "must be >= 1"));
     }

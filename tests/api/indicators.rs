@@ -231,28 +231,23 @@ async fn calculate_mistakes_are_refused_with_the_field_named() {
         "{e}"
     );
 
-    let (status, e) = app
-        .post(
-            "/indicators/calculate",
+    for (body, want) in [
+        (
             json!({"symbol": "NOPE", "timeframe": "1d", "indicators": [{"id": "rsi"}]}),
-        )
-        .await;
-    assert_eq!(
-        (status, e["error"]["code"].as_str()),
-        (404, Some("DATA-LoadFailed")),
-        "{e}"
-    );
-    let (status, e) = app
-        .post(
-            "/indicators/calculate",
+            (404, "DATA-LoadFailed"),
+        ),
+        (
             json!({"symbol": "GOOG", "timeframe": "3d", "indicators": [{"id": "rsi"}]}),
-        )
-        .await;
-    assert_eq!(
-        (status, e["error"]["code"].as_str()),
-        (400, Some("VALIDATION_ERROR")),
-        "{e}"
-    );
+            (400, "VALIDATION_ERROR"),
+        ),
+    ] {
+        let (status, e) = app.post("/indicators/calculate", body).await;
+        assert_eq!(
+            (status, e["error"]["code"].as_str()),
+            (want.0, Some(want.1)),
+            "{e}"
+        );
+    }
     // Too few bars in the window for the indicator: the client's to fix, not a 500.
     let (status, e) = app
         .post(
