@@ -256,6 +256,10 @@ where
             }))
             .configure(factory.clone())
     })
+    // A client that hangs up (the backend cancelling a load) drops its handler at once, so
+    // the provider's in-flight requests are cancelled (IB's cancel goes out) instead of
+    // running to their time-out.
+    .h1_allow_half_closed(false)
     .workers(workers)
     .listen(listener)?
     .disable_signals()

@@ -23,6 +23,7 @@ fn config(host: &str, port: u16) -> GatewayConfig {
         request_timeout: Duration::from_secs(30),
         pacing_backoff: Duration::from_secs(60),
         max_in_flight: 5,
+        pacing_scale: 1.0,
         overrides: Default::default(),
     }
 }

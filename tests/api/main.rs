@@ -10,6 +10,7 @@ mod data;
 mod durable;
 mod host_client;
 mod ib_gateway;
+mod ib_wire;
 mod indicators;
 mod operations;
 mod processes;

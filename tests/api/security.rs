@@ -220,6 +220,14 @@ async fn each_server_wants_its_token_when_one_is_set() {
     .await;
     assert_eq!(status, 401);
     assert_eq!(status_of(&format!("{}/health", ib.base), None).await.0, 200);
+    assert_eq!(
+        status_of(&format!("{}/health/detailed", ib.base), None)
+            .await
+            .0,
+        401
+    );
+    let (status, h) = status_of(&format!("{}/health/detailed", ib.base), Some("host-s3cret")).await;
+    assert_eq!((status, &h["provider"]), (200, &json!("csv")), "{h}");
     let data = tempfile::tempdir().unwrap();
     let backend = spawn_bin(
         &["serve", "--port", "0"],

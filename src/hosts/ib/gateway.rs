@@ -42,6 +42,8 @@ pub struct GatewayConfig {
     /// Wait after a pacing violation before trying again.
     pub pacing_backoff: StdDuration,
     pub max_in_flight: usize,
+    /// IB's pacing windows (10 min, 15 s, 2 s) times this (1: IB's own).
+    pub pacing_scale: f64,
     pub overrides: HashMap<String, ContractOverride>,
 }
 
@@ -54,8 +56,9 @@ impl GatewayConfig {
             client_id: s.client_id,
             connect_timeout: StdDuration::from_secs(s.connect_timeout_secs.max(1)),
             request_timeout: StdDuration::from_secs(s.request_timeout_secs.max(1)),
-            pacing_backoff: StdDuration::from_secs(60),
+            pacing_backoff: StdDuration::from_secs_f64(60.0 * s.pacing_scale.max(0.0)),
             max_in_flight: s.max_in_flight.max(1),
+            pacing_scale: s.pacing_scale,
             overrides: s.symbols.clone(),
         }
     }
@@ -91,6 +94,9 @@ pub struct GatewayProvider {
     heads: Mutex<HeadCache>,
 }
 
+/// How often the connection task checks that the link is still up.
+const LIVENESS_CHECK: StdDuration = StdDuration::from_millis(200);
+
 /// First bar time by (contract, bar size); `None`: IB has no data for it.
 type HeadCache = HashMap<(String, Timeframe), Option<DateTime<Utc>>>;
 
@@ -101,10 +107,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl GatewayProvider {
     /// Starts the provider and its connection task (on the current runtime); returns at once.
     pub fn start(config: GatewayConfig) -> Arc<Self> {
-        let rules = PacingRules {
-            max_in_flight: config.max_in_flight.max(1),
-            ..PacingRules::default()
-        };
+        let rules = PacingRules::ib(config.pacing_scale, config.max_in_flight);
         let p = Arc::new(Self {
             config,
             client: tokio::sync::RwLock::new(None),
@@ -133,7 +136,7 @@ impl GatewayProvider {
                 if alive {
                     failures = 0;
                     drop(p);
-                    tokio::time::sleep(StdDuration::from_secs(2)).await;
+                    tokio::time::sleep(LIVENESS_CHECK).await;
                     continue;
                 }
                 let was_connected = p.client.write().await.take().is_some();
@@ -141,9 +144,18 @@ impl GatewayProvider {
                     tracing::warn!(gateway = %p.config.address(), "IB Gateway connection lost; reconnecting");
                 }
                 let address = p.config.address();
+                // ibapi's own reconnect stays off: it would resend the requests in flight on
+                // the new session behind the pacer's back (IB counts the resend as an
+                // identical request within 15 s) while this task may open a second session
+                // with the same client id (IB refuses it: 326). This task reconnects; the
+                // requests cut off fail and are retried by the caller through the pacer.
                 let attempt = tokio::time::timeout(
                     p.config.connect_timeout,
-                    Client::connect(&address, p.config.client_id),
+                    Client::builder()
+                        .address(address.as_str())
+                        .client_id(p.config.client_id)
+                        .max_reconnect_attempts(0)
+                        .connect(),
                 )
                 .await;
                 let result = match attempt {

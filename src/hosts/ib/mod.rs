@@ -94,8 +94,18 @@ fn health_body(state: &IbHostState, detailed: bool) -> HealthAnswer {
     h
 }
 
-async fn health(state: web::Data<IbHostState>) -> HttpResponse {
-    HttpResponse::Ok().json(health_body(&state, false))
+async fn health(state: web::Data<IbHostState>, req: actix_web::HttpRequest) -> HttpResponse {
+    use actix_web::HttpMessage;
+    let mut h = health_body(&state, false);
+    // The gateway's address and state only to callers with the host token.
+    if req
+        .extensions()
+        .get::<crate::http::guard::Authenticated>()
+        .is_none()
+    {
+        h.gateway = None;
+    }
+    HttpResponse::Ok().json(h)
 }
 
 async fn health_detailed(state: web::Data<IbHostState>) -> HttpResponse {

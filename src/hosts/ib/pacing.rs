@@ -1,7 +1,15 @@
 //! IB's historical-data pacing, enforced in the IB host service for all its callers:
-//! at most 60 requests in any 10 minutes, no identical request within 15 s, at most 6 requests
-//! for one contract within 2 s, and at most N in flight. Requests wait their turn in arrival
-//! order; one cancelled while waiting leaves the queue.
+//! at most 60 requests in any 10 minutes, no identical request within 15 s, at most 5 requests
+//! for one contract within 2 s (IB counts six or more as a violation), and at most N in
+//! flight. Requests wait their turn in arrival order; one cancelled while waiting leaves the
+//! queue. The windows can be scaled (tests run IB's rules in seconds).
+//!
+//! IB times a request when it arrives, somewhere between the moment ktrdr lets it go and the
+//! moment its answer comes back; a request let go first may arrive after one let go later.
+//! So a request counts in every window from when it is let go until its answer came back plus
+//! the window: IB can never see two requests closer together than the rules allow, whatever
+//! the delays on the way (the stand-in gateway of the tests caught the looser version, which
+//! timed windows from the moment a request was let go).
 //!
 //! [`PacingState`] is the pure rule book, driven by explicit times so tests control the clock;
 //! [`Pacer`] queues async callers on top of it.
@@ -26,13 +34,24 @@ pub struct PacingRules {
 impl Default for PacingRules {
     /// IB's published limits, 5 in flight.
     fn default() -> Self {
+        Self::ib(1.0, 5)
+    }
+}
+
+impl PacingRules {
+    /// IB's limits with each window times `scale` (1: IB's own), and `max_in_flight`
+    /// requests at once.
+    pub fn ib(scale: f64, max_in_flight: usize) -> Self {
+        let scaled = |secs: f64| Duration::from_secs_f64(secs * scale.max(0.0));
         Self {
-            window: Duration::from_secs(600),
+            window: scaled(600.0),
             window_max: 60,
-            identical_gap: Duration::from_secs(15),
-            contract_window: Duration::from_secs(2),
-            contract_max: 6,
-            max_in_flight: 5,
+            identical_gap: scaled(15.0),
+            contract_window: scaled(2.0),
+            // IB: "six or more historical data requests for the same contract ... within two
+            // seconds" is a violation, so five is the most that may go.
+            contract_max: 5,
+            max_in_flight: max_in_flight.max(1),
         }
     }
 }
@@ -56,12 +75,22 @@ pub enum Admission {
     AfterRelease,
 }
 
-/// Requests sent (times since the pacer's start) and requests in flight.
+/// A request let go: when its answer came back (times since the pacer's start); `None` while
+/// it is in flight.
+#[derive(Debug)]
+struct Sent {
+    id: u64,
+    key: RequestKey,
+    done: Option<Duration>,
+}
+
+/// Requests sent and requests in flight.
 #[derive(Debug, Default)]
 pub struct PacingState {
     rules: PacingRules,
-    sent: VecDeque<(Duration, RequestKey)>,
+    sent: VecDeque<Sent>,
     in_flight: usize,
+    next_id: u64,
 }
 
 impl PacingState {
@@ -70,37 +99,54 @@ impl PacingState {
             rules,
             sent: VecDeque::new(),
             in_flight: 0,
+            next_id: 0,
         }
     }
 
     /// When `key` may be sent, asked at `now`.
     pub fn admission(&mut self, key: &RequestKey, now: Duration) -> Admission {
         let r = &self.rules;
-        // History older than every rule's window is no longer needed.
+        // Answers older than every rule's window are no longer needed.
         let keep = r.window.max(r.identical_gap).max(r.contract_window);
-        while self.sent.front().is_some_and(|(t, _)| *t + keep <= now) {
-            self.sent.pop_front();
-        }
+        self.sent.retain(|s| s.done.is_none_or(|d| d + keep > now));
         if self.in_flight >= r.max_in_flight {
             return Admission::AfterRelease;
         }
+        // When the `nth` latest of these requests leaves a window of `w`: `None` while one of
+        // the requests that decide it is in flight (it leaves `w` after its answer).
+        fn leaves<'a>(
+            sent: impl Iterator<Item = &'a Sent>,
+            nth: usize,
+            w: Duration,
+        ) -> Option<Option<Duration>> {
+            let mut done: Vec<Option<Duration>> = sent.map(|s| s.done).collect();
+            if done.len() < nth {
+                return Some(None);
+            }
+            // In flight (None) sorts as the latest.
+            done.sort_by(|a, b| b.is_none().cmp(&a.is_none()).then(b.cmp(a)));
+            done[nth - 1].map(|d| Some(d + w))
+        }
+        let all = [
+            // The 60th latest request must have left the window.
+            leaves(self.sent.iter(), r.window_max, r.window),
+            leaves(
+                self.sent.iter().filter(|s| s.key == *key),
+                1,
+                r.identical_gap,
+            ),
+            leaves(
+                self.sent.iter().filter(|s| s.key.contract == key.contract),
+                r.contract_max,
+                r.contract_window,
+            ),
+        ];
         let mut earliest = now;
-        // The 60th most recent request must have left the window.
-        if self.sent.len() >= r.window_max {
-            let (t, _) = &self.sent[self.sent.len() - r.window_max];
-            earliest = earliest.max(*t + r.window);
-        }
-        if let Some((t, _)) = self.sent.iter().rev().find(|(_, k)| k == key) {
-            earliest = earliest.max(*t + r.identical_gap);
-        }
-        if let Some((t, _)) = self
-            .sent
-            .iter()
-            .rev()
-            .filter(|(_, k)| k.contract == key.contract)
-            .nth(r.contract_max - 1)
-        {
-            earliest = earliest.max(*t + r.contract_window);
+        for rule in all {
+            match rule {
+                None => return Admission::AfterRelease,
+                Some(t) => earliest = earliest.max(t.unwrap_or(now)),
+            }
         }
         if earliest <= now {
             Admission::Now
@@ -109,15 +155,26 @@ impl PacingState {
         }
     }
 
-    /// Records that `key` was sent at `now`.
-    pub fn record(&mut self, key: RequestKey, now: Duration) {
-        self.sent.push_back((now, key));
+    /// Records that `key` was let go at `now`; returns its id for [`Self::release`].
+    pub fn record(&mut self, key: RequestKey, _now: Duration) -> u64 {
+        self.next_id += 1;
+        self.sent.push_back(Sent {
+            id: self.next_id,
+            key,
+            done: None,
+        });
         self.in_flight += 1;
+        self.next_id
     }
 
-    /// A request in flight finished.
-    pub fn release(&mut self) {
-        self.in_flight = self.in_flight.saturating_sub(1);
+    /// Request `id`'s answer came back (or it was given up) at `now`.
+    pub fn release(&mut self, id: u64, now: Duration) {
+        if let Some(s) = self.sent.iter_mut().find(|s| s.id == id) {
+            if s.done.is_none() {
+                s.done = Some(now);
+                self.in_flight = self.in_flight.saturating_sub(1);
+            }
+        }
     }
 }
 
@@ -134,6 +191,7 @@ pub struct Pacer {
 /// Holds a request's in-flight slot; dropping it frees the slot.
 pub struct PacingPermit<'a> {
     pacer: &'a Pacer,
+    id: u64,
     /// How long the request waited for its turn.
     pub waited: Duration,
     /// When it was let through, on the pacer's clock (time since the pacer was made).
@@ -142,7 +200,12 @@ pub struct PacingPermit<'a> {
 
 impl Drop for PacingPermit<'_> {
     fn drop(&mut self) {
-        self.pacer.state.lock().expect("pacing lock").release();
+        let now = self.pacer.start.elapsed();
+        self.pacer
+            .state
+            .lock()
+            .expect("pacing lock")
+            .release(self.id, now);
         self.pacer.changed.notify_waiters();
     }
 }
@@ -196,32 +259,35 @@ impl Pacer {
             changed.as_mut().enable();
             let first = self.queue.lock().expect("pacing lock").front() == Some(&id);
             let now = self.start.elapsed();
+            let mut permit = None;
             let admission = if first {
                 let mut state = self.state.lock().expect("pacing lock");
                 let a = state.admission(&key, now);
                 if a == Admission::Now {
-                    state.record(key.clone(), now);
+                    permit = Some(state.record(key.clone(), now));
                 }
                 a
             } else {
                 Admission::AfterRelease
             };
-            match admission {
-                Admission::Now => {
+            match (admission, permit) {
+                (Admission::Now, Some(id)) => {
                     drop(ticket);
                     return PacingPermit {
                         pacer: self,
+                        id,
                         waited: arrived.elapsed(),
                         sent_at: now,
                     };
                 }
-                Admission::At(t) => {
+                (Admission::Now, None) => unreachable!("admitted without a record"),
+                (Admission::At(t), _) => {
                     tokio::select! {
                         _ = tokio::time::sleep_until(self.start + t) => {}
                         _ = changed => {}
                     }
                 }
-                Admission::AfterRelease => changed.await,
+                (Admission::AfterRelease, _) => changed.await,
             }
         }
     }
@@ -249,8 +315,8 @@ mod tests {
             .map(|k| loop {
                 match state.admission(k, now) {
                     Admission::Now => {
-                        state.record(k.clone(), now);
-                        state.release();
+                        let id = state.record(k.clone(), now);
+                        state.release(id, now);
                         break now;
                     }
                     Admission::At(t) => now = t,
@@ -258,6 +324,16 @@ mod tests {
                 }
             })
             .collect()
+    }
+
+    /// Scaled rules: each window times the scale.
+    #[test]
+    fn scaled_rules() {
+        let r = PacingRules::ib(0.01, 3);
+        assert_eq!(r.window, secs(6.0));
+        assert_eq!(r.identical_gap, secs(0.15));
+        assert_eq!(r.contract_window, secs(0.02));
+        assert_eq!((r.window_max, r.contract_max, r.max_in_flight), (60, 5, 3));
     }
 
     /// No 10-minute window ever holds more than 60 requests.
@@ -293,18 +369,20 @@ mod tests {
         assert_eq!(times[1], Duration::ZERO);
     }
 
-    /// At most 6 requests for one contract in any 2 s; other contracts are not held up.
+    /// At most 5 requests for one contract in any 2 s (IB counts a sixth as a violation);
+    /// other contracts are not held up.
     #[test]
-    fn six_per_contract_in_two_seconds() {
+    fn five_per_contract_in_two_seconds() {
         let mut s = PacingState::new(PacingRules::default());
         let mut keys: Vec<RequestKey> = (0..13).map(|i| key("AAPL", i)).collect();
         keys.push(key("MSFT", 0));
         let times = drive(&mut s, &keys);
-        assert!(times[..6].iter().all(|t| *t == Duration::ZERO));
-        assert_eq!(times[6], secs(2.0));
+        assert!(times[..5].iter().all(|t| *t == Duration::ZERO));
+        assert_eq!(times[5], secs(2.0));
+        assert_eq!(times[10], secs(4.0));
         assert_eq!(times[12], secs(4.0));
-        for i in 6..13 {
-            assert!(times[i] >= times[i - 6] + secs(2.0));
+        for i in 5..13 {
+            assert!(times[i] >= times[i - 5] + secs(2.0));
         }
         assert_eq!(
             times[13],
@@ -320,16 +398,42 @@ mod tests {
             max_in_flight: 2,
             ..Default::default()
         });
+        let mut ids = Vec::new();
         for i in 0..2 {
             assert_eq!(s.admission(&key("C", i), Duration::ZERO), Admission::Now);
-            s.record(key("C", i), Duration::ZERO);
+            ids.push(s.record(key("C", i), Duration::ZERO));
         }
         assert_eq!(
             s.admission(&key("C", 9), Duration::ZERO),
             Admission::AfterRelease
         );
-        s.release();
+        s.release(ids[0], Duration::ZERO);
         assert_eq!(s.admission(&key("C", 9), Duration::ZERO), Admission::Now);
+    }
+
+    /// A request counts in the windows until its answer came back plus the window, since IB
+    /// may receive it as late as that: an identical request waits for the answer, then 15 s.
+    #[test]
+    fn windows_run_from_the_answer() {
+        let mut s = PacingState::new(PacingRules::default());
+        let k = key("AAPL", 1);
+        let id = s.record(k.clone(), Duration::ZERO);
+        assert_eq!(s.admission(&k, secs(30.0)), Admission::AfterRelease);
+        s.release(id, secs(40.0));
+        assert_eq!(s.admission(&k, secs(41.0)), Admission::At(secs(55.0)));
+        assert_eq!(s.admission(&k, secs(55.0)), Admission::Now);
+        // Five for a contract, one still in flight: it may have reached IB as late as now, so
+        // it counts, but as the latest; the sixth goes 2 s after the fifth latest's answer.
+        let mut s = PacingState::new(PacingRules::default());
+        s.record(key("MSFT", 0), Duration::ZERO);
+        for i in 1..5 {
+            let id = s.record(key("MSFT", i), secs(0.5));
+            s.release(id, secs(0.5));
+        }
+        assert_eq!(
+            s.admission(&key("MSFT", 5), secs(1.0)),
+            Admission::At(secs(2.5))
+        );
     }
 
     /// 200 requests from several callers at once, with the rules scaled down 1000x so the
@@ -343,7 +447,7 @@ mod tests {
             window_max: 60,
             identical_gap: Duration::from_millis(15),
             contract_window: Duration::from_millis(2),
-            contract_max: 6,
+            contract_max: 5,
             max_in_flight: 5,
         };
         let pacer = std::sync::Arc::new(Pacer::new(rules.clone()));
@@ -385,7 +489,7 @@ mod tests {
                 within(rules.contract_window)
                     .filter(|(_, _, c)| c.contract == k.contract)
                     .count()
-                    < 6
+                    < 5
             );
             assert!(within(rules.identical_gap).all(|(_, _, c)| c != k));
         }
