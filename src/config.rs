@@ -157,6 +157,8 @@ pub struct OperationSettings {
     /// This backend's name in the store (a restarted backend marks the operations it left
     /// running as interrupted); empty means this host's name and the data folder.
     pub instance: String,
+    /// Operations one client (by address) may run at once; more get 429. 0: no limit.
+    pub max_active_per_client: usize,
 }
 
 impl OperationSettings {
@@ -303,6 +305,12 @@ impl Settings {
         if let Some(v) = get("KTRDR_INSTANCE") {
             self.operations.instance = v.to_owned();
         }
+        set_parsed(
+            &mut self.operations.max_active_per_client,
+            get("KTRDR_MAX_ACTIVE_PER_CLIENT"),
+            "KTRDR_MAX_ACTIVE_PER_CLIENT",
+            "a whole number of operations (0 = no limit)",
+        )?;
         set_parsed(
             &mut self.operations.timeout_secs,
             get("KTRDR_OPERATION_TIMEOUT_SECS"),

@@ -12,9 +12,9 @@ use std::time::Duration;
 use ktrdr_cli::{Listen, ProviderKind, ServerRole};
 
 use crate::config::Settings;
-use crate::http::guard::{Guard, Role};
 use crate::data::provider::BarProvider;
 use crate::hosts::ib::csv_provider::CsvProvider;
+use crate::http::guard::{Guard, Role};
 use crate::{hosts, server};
 
 /// Runs a server role in this process until it shuts down.

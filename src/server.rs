@@ -13,7 +13,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{dev::ServerHandle, rt::task::JoinHandle, web, App, HttpServer};
 use ktrdr_actors::host_client::{HostClient, HostClientConfig};
 use ktrdr_actors::store::{Identity, OperationStore, Retention};
-use ktrdr_actors::tracker::{CancelAll, FlushStore};
+use ktrdr_actors::tracker::{CancelAll, CloseStreams, FlushStore};
 use ktrdr_actors::ProgressTracker;
 
 use crate::api::{self, AppState};
@@ -129,6 +129,9 @@ impl Backend {
         .start();
         let ws = Arc::new(crate::api::ws::WsRegistry::default());
         let state = web::Data::new(AppState {
+            limits: crate::api::limits::ClientLimits::new(
+                settings.operations.max_active_per_client,
+            ),
             ws: ws.clone(),
             tracker: tracker.clone(),
             data,
@@ -171,12 +174,11 @@ impl Backend {
             .await
             .unwrap_or(0);
         tracing::info!(cancelled, "shutting down");
-        // Every change not yet written (progress, the cancels above) is in the store first;
-        // the round trips also let the tracker hand the last events to the websockets.
+        // Every change not yet written (progress, the cancels above) is in the store first.
         let _ = self.tracker.send(FlushStore).await;
-        let _ = self.tracker.send(FlushStore).await;
-        // Each websocket got its operation's last event; now a close frame (1001), so no
-        // client waits out the server's shutdown timeout for a dropped connection.
+        // Each stream ends after its last events with a close frame (1001), so no client
+        // waits out the server's shutdown timeout for a dropped connection.
+        let _ = self.tracker.send(CloseStreams).await;
         let left = self.ws.close_all(Duration::from_secs(2)).await;
         if left > 0 {
             tracing::warn!(left, "websockets still open after their close frame");

@@ -24,6 +24,9 @@ pub enum EventKind {
     Completed,
     Failed,
     Cancelled,
+    /// Not about an operation: the stream ends because the server is shutting down. It comes
+    /// after every event queued before it.
+    Shutdown,
 }
 
 impl EventKind {
@@ -34,6 +37,7 @@ impl EventKind {
             Self::Completed => "completed",
             Self::Failed => "failed",
             Self::Cancelled => "cancelled",
+            Self::Shutdown => "shutdown",
         }
     }
 
@@ -68,6 +72,20 @@ pub struct OperationEvent {
 }
 
 impl OperationEvent {
+    /// The last event of every stream when the server shuts down (`operation_id` names no
+    /// operation).
+    pub(crate) fn shutdown(seq: u64, marker: OperationId) -> Self {
+        Self {
+            kind: EventKind::Shutdown,
+            seq,
+            operation_id: marker,
+            status: OperationStatus::Cancelled,
+            json: serde_json::json!({"type": "shutdown", "seq": seq})
+                .to_string()
+                .into(),
+        }
+    }
+
     pub(crate) fn new(kind: EventKind, seq: u64, record: &OperationRecord) -> Self {
         let mut operation = serde_json::to_value(record).unwrap_or(Value::Null);
         if let Value::Object(map) = &mut operation {

@@ -120,6 +120,29 @@ impl Subscribers {
     }
 }
 
+impl Subscribers {
+    /// Queues `event` for every subscriber, after what each has waiting, and ends every
+    /// subscription once it is delivered (the server's shutdown).
+    pub fn broadcast_last<A: HasSubscribers>(
+        &mut self,
+        event: OperationEvent,
+        ctx: &mut Context<A>,
+    ) {
+        let ids: Vec<SubscriberId> = self
+            .by_id
+            .iter_mut()
+            .map(|(id, s)| {
+                s.closing = true;
+                s.queue.push_back(event.clone());
+                *id
+            })
+            .collect();
+        for id in ids {
+            pump(self, id, ctx);
+        }
+    }
+}
+
 /// A single-operation stream ends with the event that shows the operation finished: its final
 /// event, or the snapshot of an operation that had already ended.
 fn ends_stream(event: &OperationEvent) -> bool {

@@ -84,9 +84,12 @@ impl LoadBody {
 #[tracing::instrument(skip_all)]
 async fn load(
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     ValidJson(body): ValidJson<LoadBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let client = state.limits.admit(&req, &state.tracker).await?;
     let id = start_load(&state, body).await?;
+    state.limits.started(client, &id);
     Ok(ok(json!({
         "status": "started",
         "operation_id": id,

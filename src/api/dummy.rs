@@ -17,9 +17,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[tracing::instrument(skip_all)]
 async fn start(
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     ValidJson(request): ValidJson<DummyRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let client = state.limits.admit(&req, &state.tracker).await?;
     let id = start_dummy(&state, request)?;
+    state.limits.started(client, &id);
     Ok(crate::http::error::ok(json!({
         "operation_id": id,
         "status": "started",

@@ -9,6 +9,7 @@ pub mod gaps;
 pub mod health;
 pub mod ib;
 pub mod indicators;
+pub mod limits;
 pub mod operations;
 pub mod strategies;
 pub mod training;
@@ -39,6 +40,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The open websockets (closed first on shutdown).
     pub ws: Arc<ws::WsRegistry>,
+    /// Operations each client runs at once.
+    pub limits: limits::ClientLimits,
 }
 
 /// Mounts every route under `/api/v1`, with envelope errors for bad queries, paths and

@@ -230,9 +230,11 @@ async fn cancel(
 #[tracing::instrument(skip_all, fields(operation_id = %path))]
 async fn retry(
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let old = find(&state, &path).await?;
+    let client = state.limits.admit(&req, &state.tracker).await?;
     if !matches!(
         old.status,
         OperationStatus::Failed | OperationStatus::Cancelled
@@ -259,6 +261,7 @@ async fn retry(
             )))
         }
     };
+    state.limits.started(client, &id);
     let new = find(&state, id.as_str()).await?;
     tracing::info!(retry_of = %old.operation_id, new = %new.operation_id, "operation retried");
     Ok(ok(new))

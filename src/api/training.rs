@@ -45,8 +45,10 @@ pub(super) struct StartBody {
 
 async fn start(
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     ValidJson(body): ValidJson<StartBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let client = state.limits.admit(&req, &state.tracker).await?;
     let Started {
         id,
         symbols,
@@ -54,6 +56,7 @@ async fn start(
         strategy_name,
         epochs,
     } = start_training(&state, body).await?;
+    state.limits.started(client, &id);
     Ok(HttpResponse::Ok().json(json!({
         "success": true,
         "task_id": id,

@@ -16,7 +16,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use actix_ws::{CloseCode, CloseReason, Message, ProtocolError, Session};
 use ktrdr_actors::subscribers::SubscriberId;
 use ktrdr_actors::tracker::{Subscribe, Unsubscribe};
-use ktrdr_actors::{OperationEvent, OperationId, ProgressTracker};
+use ktrdr_actors::{EventKind, OperationEvent, OperationId, ProgressTracker};
 use serde::Deserialize;
 
 use super::AppState;
@@ -231,7 +231,12 @@ impl Handler<CloseForShutdown> for WsSession {
 impl Handler<OperationEvent> for WsSession {
     type Result = ResponseActFuture<Self, ()>;
 
-    fn handle(&mut self, event: OperationEvent, _ctx: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, event: OperationEvent, ctx: &mut Context<Self>) -> Self::Result {
+        if event.kind == EventKind::Shutdown {
+            self.subscription = None; // the tracker ended it with this event
+            self.close(ctx, CloseCode::Away, "server shutdown".into());
+            return Box::pin(actix::fut::ready(()));
+        }
         let mut session = self.session.clone();
         let ends = matches!(self.target, Target::One(_)) && event.status.is_terminal();
         let json = event.json.clone();

@@ -51,7 +51,11 @@ fn compose_names_the_three_services_with_health_checks() {
         );
         // Listening on 0.0.0.0 in its container, each service needs its token (and compose
         // refuses to start without it: `${VAR:?...}`).
-        let token = if role == "serve" { "KTRDR_API_TOKEN" } else { "KTRDR_HOST_TOKEN" };
+        let token = if role == "serve" {
+            "KTRDR_API_TOKEN"
+        } else {
+            "KTRDR_HOST_TOKEN"
+        };
         assert!(
             s["environment"][token]
                 .as_str()

@@ -343,3 +343,32 @@ async fn answers_carry_no_machine_paths() {
         "neuro_mean_reversion.yaml"
     );
 }
+
+/// A client that already runs its limit of operations gets 429 for the next one, and may
+/// start again once one has ended.
+#[actix_web::test]
+async fn one_client_cannot_fill_the_backend() {
+    let mut settings = test_settings();
+    settings.operations.max_active_per_client = 2;
+    let app = spawn_app_with(settings).await;
+    let a = app.start_dummy(60.0, 60).await;
+    let _b = app.start_dummy(60.0, 60).await;
+    let (status, e) = app
+        .post("/dummy/start", json!({"duration_seconds": 60, "steps": 60}))
+        .await;
+    assert_eq!(status, 429, "{e}");
+    assert_eq!(e["error"]["code"], "TOO_MANY_OPERATIONS");
+    assert!(
+        e["detail"]
+            .as_str()
+            .unwrap()
+            .contains("KTRDR_MAX_ACTIVE_PER_CLIENT"),
+        "{e}"
+    );
+    let (status, _) = app.delete(&format!("/operations/{a}")).await;
+    assert_eq!(status, 200);
+    let (status, res) = app
+        .post("/dummy/start", json!({"duration_seconds": 60, "steps": 60}))
+        .await;
+    assert_eq!(status, 200, "{res}");
+}

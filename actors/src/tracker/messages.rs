@@ -163,3 +163,9 @@ pub struct Unsubscribe(pub SubscriberId);
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct FlushStore;
+
+/// Ends every subscription after the events already queued for it, with a `shutdown` event
+/// (the server is stopping).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct CloseStreams;

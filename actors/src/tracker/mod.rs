@@ -604,6 +604,19 @@ impl Handler<Subscribe> for ProgressTracker {
     }
 }
 
+impl Handler<CloseStreams> for ProgressTracker {
+    type Result = ();
+    fn handle(&mut self, _: CloseStreams, ctx: &mut Context<Self>) {
+        self.seq += 1;
+        let marker = OperationId::generate(
+            &crate::operation::OperationType::new("shutdown").expect("a valid type name"),
+            Utc::now(),
+        );
+        self.subscribers
+            .broadcast_last(OperationEvent::shutdown(self.seq, marker), ctx);
+    }
+}
+
 impl Handler<FlushStore> for ProgressTracker {
     type Result = ResponseFuture<()>;
     fn handle(&mut self, _: FlushStore, _ctx: &mut Context<Self>) -> Self::Result {
