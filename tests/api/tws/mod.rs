@@ -640,8 +640,12 @@ fn referee(shared: &Shared, before: &[Seen], new: &Seen) -> Option<String> {
     let in_window = within(shared.window).count();
     if in_window >= 60 {
         return Some(format!(
-            "request {} ({} {}): the 61st within {:?}",
-            new.req_id, new.symbol, new.end, shared.window
+            "request {} ({} {}): the {} within {:?}",
+            new.req_id,
+            new.symbol,
+            new.end,
+            ordinal(in_window + 1),
+            shared.window
         ));
     }
     let same_contract = |s: &&Seen| {
@@ -671,14 +675,26 @@ fn referee(shared: &Shared, before: &[Seen], new: &Seen) -> Option<String> {
     let n = within(shared.contract).filter(same_contract).count();
     if n >= 5 {
         return Some(format!(
-            "request {} ({}): the {}th for the contract within {:?}",
+            "request {} ({}): the {} for the contract within {:?}",
             new.req_id,
             new.symbol,
-            n + 1,
+            ordinal(n + 1),
             shared.contract
         ));
     }
     None
+}
+
+/// `n` as an English ordinal: 1st, 2nd, 3rd, 4th, 11th, 21st, 61st, 62nd.
+fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
 }
 
 fn historical(shared: &Arc<Shared>, writer: &Writer, conn: u64, m: &Msg) -> bool {
