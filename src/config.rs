@@ -62,8 +62,8 @@ pub struct SecuritySettings {
 
 impl SecuritySettings {
     fn token(value: &str, file: &str, name: &str) -> std::io::Result<Option<String>> {
-        if !value.is_empty() {
-            return Ok(Some(value.to_owned()));
+        if !value.trim().is_empty() {
+            return Ok(Some(value.trim().to_owned()));
         }
         if file.is_empty() {
             return Ok(None);

@@ -44,6 +44,8 @@ pub struct Backend {
     pub tracker: Addr<ProgressTracker>,
     /// The open websockets.
     pub ws: Arc<crate::api::ws::WsRegistry>,
+    /// How long in-flight work gets at shutdown (`server.shutdown_timeout_secs`).
+    pub grace: Duration,
     pub handle: ServerHandle,
     /// The server's task; resolves when it stops.
     pub task: JoinHandle<io::Result<()>>,
@@ -158,6 +160,7 @@ impl Backend {
             addr,
             tracker,
             ws,
+            grace: Duration::from_secs(settings.server.shutdown_timeout_secs.max(1)),
             handle: server.handle(),
             task: actix_web::rt::spawn(server),
         })
@@ -179,7 +182,9 @@ impl Backend {
         // Each stream ends after its last events with a close frame (1001), so no client
         // waits out the server's shutdown timeout for a dropped connection.
         let _ = self.tracker.send(CloseStreams).await;
-        let left = self.ws.close_all(Duration::from_secs(2)).await;
+        // Each stream closes itself after its last events; one whose client does not read
+        // (its frames cannot go out) is closed after the server's grace period.
+        let left = self.ws.close_all(self.grace).await;
         if left > 0 {
             tracing::warn!(left, "websockets still open after their close frame");
         }

@@ -56,7 +56,7 @@ impl Identity {
     pub fn this_process(name: &str) -> Self {
         Self {
             name: name.to_owned(),
-            host: hostname(),
+            host: pid_space(),
             pid: std::process::id(),
         }
     }
@@ -74,6 +74,15 @@ pub fn hostname() -> String {
         .ok()
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "localhost".into())
+}
+
+/// Where process ids mean the same thing: the host's name and this process's pid namespace
+/// (containers sharing a host name see each other's pids only in the same namespace).
+fn pid_space() -> String {
+    let ns = std::fs::read_link("/proc/self/ns/pid")
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| "no-proc".into());
+    format!("{} {ns}", hostname())
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -567,10 +576,14 @@ async fn list(pool: &AnyPool, f: &ListFilter) -> Result<OperationList, StoreErro
         .bind(f.offset.min(i64::MAX as usize) as i64)
         .fetch_all(pool)
         .await?;
-    let operations = rows
-        .iter()
-        .map(|r| decode(&r.try_get::<String, _>(0)?))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut operations = Vec::with_capacity(rows.len());
+    for row in &rows {
+        match decode(&row.try_get::<String, _>(0)?) {
+            Ok(r) => operations.push(r),
+            // One record a newer version wrote (say) must not hide the whole page.
+            Err(e) => tracing::warn!(error = %e, "operation store: skipping an unreadable record"),
+        }
+    }
     let count_sql = format!("SELECT COUNT(*) FROM operations{where_sql}");
     let mut count = sqlx::query(&count_sql);
     for t in &texts {
@@ -638,7 +651,6 @@ async fn interrupt(
     .await?;
     let now = Utc::now();
     let mut out = Vec::new();
-    let mut owners = Vec::new();
     for row in rows {
         let owner: String = row.try_get(1)?;
         let host: Option<String> = row.try_get(2)?;
@@ -657,19 +669,37 @@ async fn interrupt(
         if !gone {
             continue;
         }
-        let mut r = decode(&row.try_get::<String, _>(0)?)?;
+        let mut r = match decode(&row.try_get::<String, _>(0)?) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "operation store: skipping an unreadable record");
+                continue;
+            }
+        };
         r.status = OperationStatus::Failed;
         r.completed_at = Some(now);
         r.error_message = Some(INTERRUPTED.to_owned());
         r.errors.push(INTERRUPTED.to_owned());
         out.push(r);
-        owners.push(owner);
     }
-    // Each keeps its owner (the record says who ran it).
-    for (r, owner) in out.iter().zip(&owners) {
-        upsert(pool, owner, std::slice::from_ref(r)).await?;
+    // Only if still pending or running: the owner may have finished it meanwhile.
+    let mut marked = Vec::new();
+    for r in out {
+        let json = serde_json::to_string(&r).map_err(|e| StoreError::Query(e.to_string()))?;
+        let done = sqlx::query(
+            "UPDATE operations SET status = 'failed', updated_at = $1, record = $2 \
+             WHERE operation_id = $3 AND status IN ('pending', 'running')",
+        )
+        .bind(ms(Utc::now()))
+        .bind(json)
+        .bind(r.operation_id.as_str().to_owned())
+        .execute(pool)
+        .await?;
+        if done.rows_affected() > 0 {
+            marked.push(r);
+        }
     }
-    Ok(out)
+    Ok(marked)
 }
 
 async fn prune(pool: &AnyPool, r: Retention) -> Result<u64, StoreError> {

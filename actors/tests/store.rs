@@ -182,7 +182,7 @@ async fn interrupted_only_where_the_backend_stopped(e: Engine) {
         &e.url,
         Identity {
             name: "gone".into(),
-            host: ktrdr_actors::store::hostname(),
+            host: me("gone").host,
             pid: 4_000_000,
         },
     )

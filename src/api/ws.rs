@@ -30,7 +30,8 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(15);
 /// The open websockets, so a shutdown can close each one (1001) before the server stops.
 #[derive(Debug, Default)]
 pub struct WsRegistry {
-    sessions: std::sync::Mutex<Vec<Addr<WsSession>>>,
+    sessions: std::sync::Mutex<std::collections::HashMap<u64, Addr<WsSession>>>,
+    next: AtomicUsize,
     open: AtomicUsize,
     changed: tokio::sync::Notify,
 }
@@ -46,8 +47,13 @@ impl WsRegistry {
     /// already sent, and waits until they have all closed, at most `limit`; returns how many
     /// were still open then.
     pub async fn close_all(&self, limit: Duration) -> usize {
-        let sessions: Vec<Addr<WsSession>> =
-            self.sessions.lock().expect("lock").drain(..).collect();
+        let sessions: Vec<Addr<WsSession>> = self
+            .sessions
+            .lock()
+            .expect("lock")
+            .drain()
+            .map(|(_, a)| a)
+            .collect();
         for s in sessions {
             s.do_send(CloseForShutdown);
         }
@@ -135,6 +141,7 @@ fn start(
             subscription: None,
             last_heard: Instant::now(),
             registry: state.ws.clone(),
+            key: 0,
         }
     });
     Ok(response)
@@ -150,6 +157,8 @@ pub struct WsSession {
     /// Last time the client said anything (pong included).
     last_heard: Instant,
     registry: Arc<WsRegistry>,
+    /// This session's key in the registry.
+    key: u64,
 }
 
 impl WsSession {
@@ -174,11 +183,12 @@ impl Actor for WsSession {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         self.registry.open.fetch_add(1, Ordering::SeqCst);
+        self.key = self.registry.next.fetch_add(1, Ordering::SeqCst) as u64;
         self.registry
             .sessions
             .lock()
             .expect("lock")
-            .push(ctx.address());
+            .insert(self.key, ctx.address());
         ctx.run_interval(HEARTBEAT_INTERVAL, |act, ctx| {
             if act.last_heard.elapsed() > CLIENT_TIMEOUT {
                 act.close(ctx, CloseCode::Away, "heartbeat timeout".into());
@@ -216,6 +226,11 @@ impl Actor for WsSession {
         if let Some(id) = self.subscription.take() {
             self.tracker.do_send(Unsubscribe(id));
         }
+        self.registry
+            .sessions
+            .lock()
+            .expect("lock")
+            .remove(&self.key);
         self.registry.open.fetch_sub(1, Ordering::SeqCst);
         self.registry.changed.notify_waiters();
     }

@@ -243,6 +243,15 @@ impl Guard {
             }
         }
         let open = *method == Method::GET && self.open_paths.contains(&req.path());
+        // A browser's CORS preflight carries no credentials: a listed origin's is answered
+        // (by the middleware) without the token; the request that follows needs it.
+        let preflight = *method == Method::OPTIONS
+            && headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+            && headers
+                .get(header::ORIGIN)
+                .and_then(|o| o.to_str().ok())
+                .is_some_and(|o| self.listed_origin(o));
+        let open = open || preflight;
         if let (Some(token), false) = (&self.token, open) {
             if !self.token_given(req, token) {
                 return Some(refuse(
@@ -264,7 +273,11 @@ impl Guard {
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
+            .and_then(|v| {
+                // The scheme is case-insensitive (RFC 7235).
+                let (scheme, rest) = v.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then_some(rest)
+            })
             .map(str::trim);
         let from_query = || {
             let ws = req

@@ -107,6 +107,9 @@ async fn web_pages_and_rebinding_cannot_drive_the_backend() {
 async fn cors_answers_only_listed_origins() {
     let mut settings = test_settings();
     settings.security.allowed_origins = vec!["http://dash.example:3000".into()];
+    // With a token (as beyond loopback): the preflight is answered without it, the request
+    // itself needs it.
+    settings.security.api_token = "cors-t0k3n".into();
     let app = spawn_app_with(settings).await;
     let c = awc::Client::default();
     let mut pre = c
@@ -125,6 +128,7 @@ async fn cors_answers_only_listed_origins() {
     let res = c
         .get(app.url("/operations"))
         .insert_header(("Origin", "http://dash.example:3000"))
+        .insert_header(("Authorization", "bearer cors-t0k3n"))
         .send()
         .await
         .unwrap();
@@ -134,7 +138,13 @@ async fn cors_answers_only_listed_origins() {
         "http://dash.example:3000"
     );
     // By default (and for others) no CORS header at all, and other origins are refused.
-    let res = c.get(app.url("/operations")).send().await.unwrap();
+    let res = c
+        .get(app.url("/operations"))
+        .bearer_auth("cors-t0k3n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
     assert!(res.headers().get("access-control-allow-origin").is_none());
     let (status, _) = send(
         c.get(app.url("/operations"))

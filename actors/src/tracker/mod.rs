@@ -110,7 +110,17 @@ struct Durable {
     retention: Retention,
     /// Operations changed since their last write.
     dirty: HashSet<OperationId>,
+    /// Records whose write failed, written again with the next flush (a record may have
+    /// left memory meanwhile: it is kept here until a write succeeds).
+    retry: HashMap<OperationId, OperationRecord>,
+    /// The tracker itself, to hand failed writes back.
+    me: Option<Addr<ProgressTracker>>,
 }
+
+/// Records whose write failed: the next flush writes them again.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct WriteFailed(Vec<OperationRecord>);
 
 impl ProgressTracker {
     /// A tracker that keeps at most `retention` finished operations, in memory only.
@@ -135,6 +145,8 @@ impl ProgressTracker {
                 store,
                 retention,
                 dirty: HashSet::new(),
+                retry: HashMap::new(),
+                me: None,
             }),
             ..Self::new(FINISHED_IN_MEMORY)
         }
@@ -152,23 +164,29 @@ impl ProgressTracker {
     }
 
     /// Sends every pending change to the store (in order: the store thread takes requests as
-    /// they are sent) and returns a future that resolves once they are written.
+    /// they are sent) and returns a future that resolves once they, and every write sent
+    /// before them, are written. A failed write comes back to be tried again.
     fn flush(&mut self) -> impl Future<Output = ()> + 'static {
-        let sent = self.store.as_mut().and_then(|d| {
-            if d.dirty.is_empty() {
-                return None;
+        let entries = &self.entries;
+        let sent = self.store.as_mut().map(|d| {
+            let mut records: HashMap<OperationId, OperationRecord> = d.retry.drain().collect();
+            for id in d.dirty.drain() {
+                if let Some(e) = entries.get(&id) {
+                    records.insert(id, e.record.clone());
+                }
             }
-            let records: Vec<OperationRecord> = d
-                .dirty
-                .drain()
-                .filter_map(|id| self.entries.get(&id).map(|e| e.record.clone()))
-                .collect();
-            Some(d.store.send_upsert(records))
+            let records: Vec<OperationRecord> = records.into_values().collect();
+            // Even with nothing to write, the (empty) request is answered only after every
+            // write sent before it: a barrier for shutdown.
+            (d.store.send_upsert(records.clone()), records, d.me.clone())
         });
         async move {
-            if let Some(rx) = sent {
+            if let Some((rx, records, me)) = sent {
                 if let Err(e) = rx.await {
-                    tracing::error!(error = %e, "operation store: write failed");
+                    tracing::error!(error = %e, records = records.len(), "operation store: write failed; will try again");
+                    if let Some(me) = me {
+                        me.do_send(WriteFailed(records));
+                    }
                 }
             }
         }
@@ -271,9 +289,11 @@ impl Actor for ProgressTracker {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        let Some(d) = &self.store else {
+        let me = ctx.address();
+        let Some(d) = &mut self.store else {
             return;
         };
+        d.me = Some(me);
         // Before any message: what a stopped backend left running is marked interrupted.
         let (store, retention) = (d.store.clone(), d.retention);
         ctx.wait(
@@ -614,6 +634,20 @@ impl Handler<CloseStreams> for ProgressTracker {
         );
         self.subscribers
             .broadcast_last(OperationEvent::shutdown(self.seq, marker), ctx);
+    }
+}
+
+impl Handler<WriteFailed> for ProgressTracker {
+    type Result = ();
+    fn handle(&mut self, msg: WriteFailed, _ctx: &mut Context<Self>) {
+        if let Some(d) = &mut self.store {
+            for r in msg.0 {
+                // A newer change of it (dirty, in memory) wins over the failed copy.
+                if !d.dirty.contains(&r.operation_id) {
+                    d.retry.insert(r.operation_id.clone(), r);
+                }
+            }
+        }
     }
 }
 
