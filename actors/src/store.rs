@@ -101,8 +101,8 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
-/// How long records are kept: finished ones beyond `count` (newest first) or older than
-/// `days` are deleted; 0 means no limit.
+/// How long records are kept: finished ones beyond `count` (newest first) or last written
+/// more than `days` ago are deleted; 0 means no limit.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Retention {
     pub count: usize,
@@ -708,7 +708,7 @@ async fn prune(pool: &AnyPool, r: Retention) -> Result<u64, StoreError> {
     if r.days > 0 {
         let cut = ms(Utc::now()) - (r.days as i64) * 86_400_000;
         deleted += sqlx::query(&format!(
-            "DELETE FROM operations WHERE {FINISHED} AND created_at < $1"
+            "DELETE FROM operations WHERE {FINISHED} AND updated_at < $1"
         ))
         .bind(cut)
         .execute(pool)
@@ -716,18 +716,19 @@ async fn prune(pool: &AnyPool, r: Retention) -> Result<u64, StoreError> {
         .rows_affected();
     }
     if r.count > 0 {
-        // The creation time of the newest finished record beyond the count: it and older go.
+        // The creation time of the oldest finished record kept: older ones go (records of
+        // that very millisecond stay: a few more kept, never fewer).
         let edge = sqlx::query(&format!(
             "SELECT created_at FROM operations WHERE {FINISHED} \
              ORDER BY created_at DESC LIMIT 1 OFFSET $1"
         ))
-        .bind(r.count as i64)
+        .bind(r.count as i64 - 1)
         .fetch_optional(pool)
         .await?;
         if let Some(row) = edge {
             let cut: i64 = row.try_get(0)?;
             deleted += sqlx::query(&format!(
-                "DELETE FROM operations WHERE {FINISHED} AND created_at <= $1"
+                "DELETE FROM operations WHERE {FINISHED} AND created_at < $1"
             ))
             .bind(cut)
             .execute(pool)

@@ -253,12 +253,31 @@ async fn prunes_by_count_and_age(e: Engine) {
     old_running.created_at = now - Duration::days(400);
     rs.push(old_running.clone());
     store.upsert(rs).await.unwrap();
-    // Older than 45 days: 5 finished ones go (50..90 days); the running one stays.
+    // As if each had been last written when it was created...
+    install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&e.url).await.unwrap();
+    sqlx::query("UPDATE operations SET updated_at = created_at")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    // ... but one, started 100 days ago, that has just finished: the age counts from its end.
+    let mut long_run = record("training", OperationStatus::Completed, 0);
+    long_run.created_at = now - Duration::days(100);
+    store.upsert(vec![long_run.clone()]).await.unwrap();
+
+    // Last written more than 45 days ago: 5 finished ones go (50..90 days); the running one
+    // and the long run stay.
     let n = store.prune(Retention { count: 0, days: 45 }).await.unwrap();
     assert_eq!(n, 5);
-    // Beyond the 3 newest finished.
+    assert!(store
+        .get(long_run.operation_id.clone())
+        .await
+        .unwrap()
+        .is_some());
+    // Beyond the 3 newest finished (by creation): 30 and 40 days, and the long run.
     let n = store.prune(Retention { count: 3, days: 0 }).await.unwrap();
-    assert_eq!(n, 2);
+    assert_eq!(n, 3);
     assert_eq!(store.count().await.unwrap(), 4);
     assert!(store
         .get(old_running.operation_id.clone())
