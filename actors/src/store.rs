@@ -409,10 +409,20 @@ async fn connect(url: &str, kind: &str) -> Result<AnyPool, String> {
         ),
         ..Migrator::DEFAULT
     };
-    migrator
-        .run(&pool)
-        .await
-        .map_err(|e| format!("migrations failed: {e}"))?;
+    // Two backends starting at once on a brand-new SQLite file may both try to apply the
+    // first migration (SQLite has no migration lock): the loser sees it applied on a retry.
+    let mut attempt = 0;
+    loop {
+        match migrator.run(&pool).await {
+            Ok(()) => break,
+            Err(e) if attempt < 3 => {
+                attempt += 1;
+                tracing::warn!(error = %e, attempt, "operation store: migrations failed; trying again");
+                tokio::time::sleep(std::time::Duration::from_millis(100 * attempt)).await;
+            }
+            Err(e) => return Err(format!("migrations failed: {e}")),
+        }
+    }
     Ok(pool)
 }
 

@@ -335,3 +335,24 @@ fn a_bad_url_is_refused_with_its_reason_and_no_password() {
     assert!(msg.contains("u:***@127.0.0.1:1"), "{msg}");
     assert!(!msg.contains("secret"), "{msg}");
 }
+
+/// Several backends opening one brand-new SQLite file at the same moment all start (SQLite
+/// takes no migration lock: the losers of the race retry and find the schema applied).
+#[test]
+fn sqlite_new_file_opened_by_several_backends_at_once() {
+    let e = sqlite();
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));
+    let threads: Vec<_> = (0..4)
+        .map(|i| {
+            let (url, barrier) = (e.url.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                OperationStore::open(&url, me(&format!("b{i}"))).map(|s| s.owner().to_owned())
+            })
+        })
+        .collect();
+    let opened: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    for o in &opened {
+        assert!(o.is_ok(), "{opened:?}");
+    }
+}

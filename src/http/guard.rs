@@ -133,6 +133,31 @@ impl Guard {
     }
 }
 
+/// A query value with its `%XX` escapes (and `+` for a space) decoded.
+fn percent_decoded(v: &str) -> String {
+    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let b = v.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push(h * 16 + l);
+                i += 3;
+                continue;
+            }
+            (b'+', _, _) => out.push(b' '),
+            (c, _, _) => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// `a == b` in time that depends on the lengths only.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
@@ -291,7 +316,7 @@ impl Guard {
             req.query_string()
                 .split('&')
                 .find_map(|kv| kv.strip_prefix("token="))
-                .map(str::to_owned)
+                .map(percent_decoded)
         };
         match bearer {
             Some(b) => constant_time_eq(b.as_bytes(), token.as_bytes()),
@@ -372,6 +397,7 @@ mod tests {
         assert!(is_loopback("127.0.0.1") && is_loopback("::1") && is_loopback("localhost"));
         assert!(!is_loopback("0.0.0.0") && !is_loopback("192.168.1.5"));
         assert!(constant_time_eq(b"abc", b"abc"));
+        assert_eq!(percent_decoded("a%2Fb%3d+c%zz%4"), "a/b= c%zz%4");
         assert!(!constant_time_eq(b"abc", b"abd") && !constant_time_eq(b"abc", b"ab"));
     }
 }
