@@ -79,7 +79,7 @@ impl Backend {
         };
         let tracker = ProgressTracker::with_store(op_store, retention).start();
         let store = BarStore::new(&settings.paths.data_dir);
-        let guard = Rc::new(Guard::for_role(Role::Backend, addr, &settings.security)?);
+        let guard = Guard::for_role(Role::Backend, addr, &settings.security)?;
         let host_token = settings.security.host_token()?;
         let host_client = |name: &str, service: &crate::config::HostServiceSettings| {
             let c = &settings.host_client;
@@ -142,7 +142,6 @@ impl Backend {
             source,
             settings: settings.clone(),
         });
-        let guard = (*guard).clone();
         let server = HttpServer::new(move || {
             let g = Rc::new(guard.clone());
             App::new()

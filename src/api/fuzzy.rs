@@ -175,11 +175,10 @@ fn fuzzy_input(fuzzy_id: &str, bars: &Bars, source: Option<&str>) -> Result<Vec<
         .iter()
         .map(|(k, v)| ((*k).to_owned(), json!(v)))
         .collect();
-    let (spec, _) = resolve(s.indicator, &params, "indicator")?;
-    if let Some(col) = source {
-        if spec.params.iter().any(|p| p.name == "source") {
-            params.insert("source".into(), json!(col));
-        }
+    let takes_source = ktrdr_core::indicator::find(s.indicator)
+        .is_some_and(|spec| spec.params.iter().any(|p| p.name == "source"));
+    if let (Some(col), true) = (source, takes_source) {
+        params.insert("source".into(), json!(col));
     }
     let (spec, p) = resolve(s.indicator, &params, "body -> indicators")?;
     let primary = (spec.compute)(&p, bars)

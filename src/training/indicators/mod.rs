@@ -8,7 +8,7 @@
 use polars::prelude::*;
 
 use crate::data::store::bars_of_frame;
-pub use ktrdr_core::indicator::{Indicator, IndicatorSpec, Params};
+pub use ktrdr_core::indicator::Indicator;
 
 /// Adds every indicator's outputs to `frame`.
 pub fn add_indicators(frame: &DataFrame, indicators: &[Indicator]) -> PolarsResult<DataFrame> {
